@@ -1,0 +1,3 @@
+"""costcurve: the cost of AI inference over time."""
+
+__version__ = "0.1.0"

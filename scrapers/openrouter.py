@@ -1,0 +1,90 @@
+"""OpenRouter ``GET /api/v1/models``: the aggregator's full model listing.
+
+Accepts the bare API response (``{"data": [...]}``), the bare ``data`` array
+that some collectors store, and the collector wrapper
+``{source, fetched_at, api_url, model_count, data}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from scrapers.base import LlmPrice, ParseError, SourceInfo, load_json, per_token_to_per_mtok
+from scrapers.http import request_bytes
+
+URL = "https://openrouter.ai/api/v1/models"
+SOURCE = SourceInfo(
+    slug="openrouter",
+    kind="llm_price",
+    url=URL,
+    listing_complete=True,
+    description="OpenRouter model listing (aggregator prices, one per model)",
+)
+
+
+def fetch(client: httpx.Client) -> bytes:
+    return request_bytes(client, URL)
+
+
+def _models(doc: Any) -> list[dict[str, Any]]:
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        return doc["data"]
+    if isinstance(doc, list):
+        return doc
+    raise ParseError(
+        "openrouter",
+        "expected {'data': [...]} or a bare array of model objects from /api/v1/models",
+    )
+
+
+def _price(pricing: dict[str, Any], key: str) -> Decimal | None:
+    value = per_token_to_per_mtok(pricing.get(key))
+    # Negative values are sentinels ("-1": routed, price depends on the target).
+    return None if value is None or value < 0 else value
+
+
+def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
+    models = _models(load_json("openrouter", raw))
+    out: list[LlmPrice] = []
+    for entry in models:
+        if not isinstance(entry, dict) or "id" not in entry or "pricing" not in entry:
+            raise ParseError("openrouter", f"model entry without id/pricing: {str(entry)[:120]}")
+        pricing = entry["pricing"]
+        prompt = per_token_to_per_mtok(pricing.get("prompt"))
+        completion = per_token_to_per_mtok(pricing.get("completion"))
+        if prompt is None or completion is None:
+            raise ParseError("openrouter", f"{entry['id']}: pricing lacks prompt/completion")
+        if prompt < 0 or completion < 0:
+            continue  # router pseudo-models (openrouter/auto): no price of their own
+        out.append(_observation(entry["id"], pricing, None, observed_at))
+        for override in pricing.get("overrides") or []:
+            tokens = int(override["min_prompt_tokens"])
+            tier = f">{tokens // 1000}k" if tokens % 1000 == 0 else f">{tokens}"
+            merged = {**pricing, **override}
+            out.append(_observation(entry["id"], merged, tier, observed_at))
+    return out
+
+
+def _observation(
+    model_id: str, pricing: dict[str, Any], context_tier: str | None, observed_at: datetime
+) -> LlmPrice:
+    input_price = _price(pricing, "prompt")
+    output_price = _price(pricing, "completion")
+    return LlmPrice(
+        source="openrouter",
+        provider="openrouter",
+        provider_model_id=model_id,
+        input_usd_per_mtok=input_price,
+        output_usd_per_mtok=output_price,
+        cached_input_usd_per_mtok=_price(pricing, "input_cache_read"),
+        cache_write_usd_per_mtok=_price(pricing, "input_cache_write"),
+        cache_write_1h_usd_per_mtok=_price(pricing, "input_cache_write_1h"),
+        context_tier=context_tier,
+        free=input_price == 0 and output_price == 0,
+        observed_at=observed_at,
+        source_url=URL,
+    )

@@ -1,0 +1,70 @@
+"""Find source modules by slug and run their parsers with model resolution.
+
+Source modules register themselves by existing: every module of this package
+that defines ``SOURCE`` is a source, so adding a provider is adding one file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from types import ModuleType
+from typing import Protocol, cast
+
+import httpx
+
+import scrapers
+from catalog import resolve_model
+from scrapers.base import LlmPrice, Observation, ParseError, SourceInfo
+
+_NOT_SOURCES = {"base", "http", "registry", "htmltext"}
+
+
+class SourceModule(Protocol):
+    SOURCE: SourceInfo
+    fetch: Callable[[httpx.Client], bytes]
+    parse: Callable[..., list[Observation]]
+
+
+@cache
+def sources() -> dict[str, SourceModule]:
+    found: dict[str, SourceModule] = {}
+    for info in pkgutil.iter_modules(scrapers.__path__):
+        if info.name in _NOT_SOURCES or info.name.startswith("_"):
+            continue
+        module: ModuleType = importlib.import_module(f"scrapers.{info.name}")
+        source = getattr(module, "SOURCE", None)
+        if isinstance(source, SourceInfo):
+            found[source.slug] = cast(SourceModule, module)
+    return dict(sorted(found.items()))
+
+
+def get_source(slug: str) -> SourceModule:
+    try:
+        return sources()[slug]
+    except KeyError:
+        known = ", ".join(sources())
+        raise KeyError(f"unknown source {slug!r}; known sources: {known}") from None
+
+
+def parse_source(slug: str, raw: bytes, *, observed_at: datetime) -> list[Observation]:
+    """Parse ``raw`` with the source's parser and resolve canonical model slugs.
+
+    Never returns an empty list: a page without prices is a ParseError.
+    """
+    module = get_source(slug)
+    observations = module.parse(raw, observed_at=observed_at)
+    if not observations:
+        raise ParseError(slug, "no prices found: the page structure has probably changed")
+    return [_resolve(obs) for obs in observations]
+
+
+def _resolve(obs: Observation) -> Observation:
+    if isinstance(obs, LlmPrice) and obs.model is None:
+        slug = resolve_model(obs.provider, obs.provider_model_id)
+        if slug is not None:
+            return obs.model_copy(update={"model": slug})
+    return obs

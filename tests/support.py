@@ -1,0 +1,48 @@
+"""Where the recorded pages and datasets live: ../shared, or COSTCURVE_SHARED_DIR.
+
+Tests read them in place (they are never copied into the project) and skip
+with a clear reason when the directory is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from scrapers.base import date_from_filename, utc
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("COSTCURVE_SHARED_DIR", REPO.parent / "shared")).resolve()
+FIXTURES = SHARED / "fixtures"
+DATASETS = SHARED / "datasets"
+
+
+def require_shared(path: Path = SHARED) -> Path:
+    if not path.exists():
+        pytest.skip(
+            f"recorded data not found at {path}; put ../shared beside the checkout "
+            "or set COSTCURVE_SHARED_DIR"
+        )
+    return path
+
+
+def fixture_files(source: str, pattern: str = "*") -> list[Path]:
+    """Every recorded file of a source, sorted by capture date then name.
+
+    For use in ``pytest.mark.parametrize``: when ../shared is absent this returns
+    a single placeholder that skips, so collection still works.
+    """
+    folder = FIXTURES / source
+    if not folder.is_dir():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"{folder} is absent"))]  # type: ignore[list-item]
+    files = [p for p in folder.glob(pattern) if p.is_file()]
+    return sorted(files, key=lambda p: (str(date_from_filename(p.name) or ""), p.name))
+
+
+def observed_at_for(path: Path) -> datetime:
+    day = date_from_filename(path.name)
+    assert day is not None, f"no capture date in {path.name}"
+    return utc(day)
