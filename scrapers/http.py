@@ -44,9 +44,7 @@ def _host_lock(url: str) -> threading.Lock:
 
 def make_client(**kwargs: Any) -> httpx.Client:
     headers = {"User-Agent": USER_AGENT, **kwargs.pop("headers", {})}
-    return httpx.Client(
-        headers=headers, timeout=DEFAULT_TIMEOUT, follow_redirects=True, **kwargs
-    )
+    return httpx.Client(headers=headers, timeout=DEFAULT_TIMEOUT, follow_redirects=True, **kwargs)
 
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 60.0) -> float:

@@ -44,9 +44,7 @@ def test_parse_openrouter_prices_match_the_file_exactly(path: Path) -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
 def test_parse_openrouter_skips_negative_sentinel_price(path: Path) -> None:
-    sentinel_ids = {
-        e["id"] for e in _entries(path) if Decimal(e["pricing"]["prompt"]) < 0
-    }
+    sentinel_ids = {e["id"] for e in _entries(path) if Decimal(e["pricing"]["prompt"]) < 0}
     obs = parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path))
     assert not sentinel_ids & {o.provider_model_id for o in obs}
     for o in obs:
@@ -72,9 +70,7 @@ def test_parse_openrouter_flags_free_models_and_is_deterministic(path: Path) -> 
 def test_parse_openrouter_long_context_overrides_become_context_tiers() -> None:
     path = next(p for p in FILES if p and "2026-08-03" in p.name)
     obs = parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path))
-    tiers = {
-        o.context_tier: o for o in obs if o.provider_model_id == "qwen/qwen3.7-flash"
-    }
+    tiers = {o.context_tier: o for o in obs if o.provider_model_id == "qwen/qwen3.7-flash"}
     assert set(tiers) == {None, ">32k", ">256k"}
     assert tiers[">256k"].input_usd_per_mtok == Decimal("0.2")
     assert tiers[">256k"].output_usd_per_mtok == Decimal("0.8")
@@ -82,7 +78,7 @@ def test_parse_openrouter_long_context_overrides_become_context_tiers() -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"<html>Just a moment...</html>", b'{"error": "rate limited"}', b"[{\"name\": 1}]", b"[]"],
+    [b"<html>Just a moment...</html>", b'{"error": "rate limited"}', b'[{"name": 1}]', b"[]"],
 )
 def test_parse_openrouter_rejects_unexpected_documents(raw: bytes) -> None:
     with pytest.raises(ParseError):

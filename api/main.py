@@ -1,0 +1,25 @@
+"""The application factory. Routers are mounted here; the engine is injected."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+import costcurve
+from api import errors, health
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    app = FastAPI(
+        title="costcurve",
+        version=costcurve.__version__,
+        summary="What a million tokens costs, from whom, on which GPU, and how fast it falls.",
+    )
+    if engine is None:
+        from db.engine import get_engine
+
+        engine = get_engine()
+    app.state.engine = engine
+    errors.install(app)
+    app.include_router(health.router)
+    return app

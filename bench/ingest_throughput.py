@@ -1,0 +1,123 @@
+"""Versioned-ingest throughput against a plain COPY of the same rows.
+
+Starts a throwaway embedded PostgreSQL, migrates it, then for N synthetic
+observations measures (1) the first ingest (every offering new), (2) a second
+snapshot with 10% of prices changed, (3) the same snapshot again (idempotent),
+and, as the baseline in the same run, COPY of the same rows into an unindexed
+table. Prints observations per second and the ratio to COPY.
+
+    .venv/bin/python bench/ingest_throughput.py [N]
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg
+
+from db.embedded import EmbeddedPostgres
+from db.engine import make_engine
+from db.ingest import ingest
+from db.migrate import upgrade
+from db.pipeline import ensure_source
+from scrapers.base import LlmPrice
+
+T0 = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def snapshot(n: int, at: datetime, changed_every: int = 0) -> list[LlmPrice]:
+    out = []
+    for i in range(n):
+        bump = Decimal("0.01") if changed_every and i % changed_every == 0 else Decimal(0)
+        out.append(
+            LlmPrice(
+                source="bench",
+                provider=f"provider-{i % 40}",
+                provider_model_id=f"vendor/model-{i}",
+                input_usd_per_mtok=Decimal(i % 97) / 10 + bump,
+                output_usd_per_mtok=Decimal(i % 89) / 5,
+                cached_input_usd_per_mtok=Decimal(i % 7) / 100,
+                observed_at=at,
+                source_url="https://example.invalid/bench",
+            )
+        )
+    return out
+
+
+def timed_ingest(engine, observations: list[LlmPrice]) -> tuple[float, dict]:
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        result = ingest(conn, "bench", observations, listing_complete=True)
+    return time.perf_counter() - start, result.counts()
+
+
+def timed_copy(dsn: str, observations: list[LlmPrice]) -> float:
+    rows = [
+        (
+            o.source,
+            o.provider,
+            o.provider_model_id,
+            o.variant,
+            o.context_tier,
+            o.modality,
+            o.input_usd_per_mtok,
+            o.output_usd_per_mtok,
+            o.cached_input_usd_per_mtok,
+            o.observed_at,
+        )
+        for o in observations
+    ]
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (source text, provider text, "
+            "provider_model_id text, variant text, context_tier text, modality text, "
+            "input numeric, output numeric, cached numeric, observed_at timestamptz)"
+        )
+        conn.execute("TRUNCATE copy_baseline")
+        conn.commit()
+        start = time.perf_counter()
+        with conn.cursor() as cur, cur.copy("COPY copy_baseline FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    with tempfile.TemporaryDirectory() as tmp:
+        pg = EmbeddedPostgres(Path(tmp), cleanup_mode="delete")
+        pg.ensure_database("bench")
+        url = pg.url("bench")
+        upgrade(url)
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            ensure_source(conn, slug="bench", kind="llm_price", listing_complete=True)
+        first = snapshot(n, T0)
+        second = snapshot(n, T0 + timedelta(days=1), changed_every=10)
+        copy_s = min(timed_copy(pg.admin_dsn("bench"), first) for _ in range(3))
+        new_s, new_counts = timed_ingest(engine, first)
+        change_s, change_counts = timed_ingest(engine, second)
+        same_s, same_counts = timed_ingest(engine, second)
+        engine.dispose()
+        pg.stop()
+    print(f"observations per snapshot: {n}")
+    print(f"COPY into unindexed table : {n / copy_s:>10,.0f} obs/s  ({copy_s:.3f} s)")
+    for label, secs, counts in (
+        ("ingest, all new          ", new_s, new_counts),
+        ("ingest, 10% changed      ", change_s, change_counts),
+        ("ingest, unchanged (again)", same_s, same_counts),
+    ):
+        print(
+            f"{label}: {n / secs:>10,.0f} obs/s  ({secs:.3f} s)  "
+            f"ratio to COPY {copy_s / secs:.3f}  {counts}"
+        )
+
+
+if __name__ == "__main__":
+    main()

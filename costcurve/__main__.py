@@ -1,0 +1,3 @@
+from costcurve.cli import main
+
+main()

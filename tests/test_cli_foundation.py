@@ -1,0 +1,134 @@
+"""The CLI as a user runs it: a real subprocess against a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import LiveServer
+from tests.support import fixture_files, require_shared
+
+COSTCURVE = [sys.executable, "-m", "costcurve"]
+
+
+def cli(*args: str, db_url: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COSTCURVE_")}
+    environ.pop("DATABASE_URL", None)
+    if db_url:
+        environ["DATABASE_URL"] = db_url.replace("postgresql+psycopg://", "postgresql://")
+    environ.update(env)
+    return subprocess.run(
+        [*COSTCURVE, *args], capture_output=True, text=True, env=environ, timeout=120
+    )
+
+
+def test_ingest_json_summary_is_the_last_line_and_reingest_is_a_no_op(db_url: str) -> None:
+    require_shared()
+    path = [p for p in fixture_files("openrouter") if p][-1]
+    first = cli("ingest", "openrouter", str(path), "--json", db_url=db_url)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert summary["new_versions"] > 300 and summary["closed_versions"] == 0
+    second = cli("ingest", "openrouter", str(path), "--json", db_url=db_url)
+    assert json.loads(second.stdout.strip().splitlines()[-1]) == {
+        "new_versions": 0,
+        "closed_versions": 0,
+        "unchanged": summary["new_versions"],
+    }
+
+
+def test_ingest_of_a_broken_page_exits_non_zero_and_says_why(db_url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "models_2026-08-09.json"
+    broken.write_text('{"unexpected": true}')
+    result = cli("ingest", "openrouter", str(broken), db_url=db_url)
+    assert result.returncode == 1
+    assert "nothing changed" in result.stderr and "openrouter" in result.stderr
+
+
+def test_parse_prints_one_json_observation_per_line() -> None:
+    require_shared()
+    path = [p for p in fixture_files("openrouter") if p][0]
+    result = cli("parse", "openrouter", str(path))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines and all(line["kind"] == "llm_price" for line in lines)
+    assert all(isinstance(line["input_usd_per_mtok"], int | float) for line in lines)
+
+
+def test_unknown_source_is_rejected_with_the_known_ones_listed(tmp_path: Path) -> None:
+    result = cli("parse", "nosuch", str(tmp_path))
+    assert result.returncode == 2 and "openrouter" in result.stderr
+
+
+def test_invalid_setting_fails_fast_with_the_variable_named() -> None:
+    result = cli("db", "current", DATABASE_URL="mysql://nope")
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr and "PostgreSQL" in result.stderr
+
+
+def test_db_upgrade_reports_head(db_url: str) -> None:
+    result = cli("db", "upgrade", db_url=db_url)
+    assert result.returncode == 0, result.stderr
+    assert "schema at" in result.stdout
+
+
+def test_health_over_http_reports_database_and_schema_revision(live_api: LiveServer) -> None:
+    from db.migrate import head_revision
+
+    response = httpx.get(f"{live_api.url}/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["database"] == "ok" and body["schema_revision"] == head_revision()
+
+
+def test_health_reports_unreachable_database_as_503() -> None:
+    from api.main import create_app
+    from db.engine import make_engine
+
+    engine = make_engine(
+        "postgresql://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
+    with LiveServer(create_app(engine)) as server:
+        response = httpx.get(f"{server.url}/health", timeout=10)
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+@pytest.mark.slow
+def test_up_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("COSTCURVE_")}
+    environ.pop("DATABASE_URL", None)
+    environ |= {"COSTCURVE_DATA_DIR": str(tmp_path / "data"), "COSTCURVE_API_PORT": str(port)}
+    proc = subprocess.Popen(
+        [*COSTCURVE, "up"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+                assert time.monotonic() < deadline, "costcurve up did not serve /health"
+                time.sleep(0.3)
+        assert response.status_code == 200 and response.json()["database"] == "ok"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert "stopped" in output
+    pid_file = tmp_path / "data" / "pg" / "postmaster.pid"
+    assert not pid_file.exists(), "embedded PostgreSQL was left running"
