@@ -30,4 +30,4 @@ def _plain(value: Any) -> Any:
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(_plain(value), ensure_ascii=False)
+    return json.dumps(_plain(value), ensure_ascii=False, default=str)

@@ -1,0 +1,93 @@
+"""Precomputed cost curves, invalidated by ingest.
+
+The version tables are loaded into memory once per *data version* (the latest
+finished pipeline run) and each computed curve is kept as its serialized JSON
+and CSV, so a repeated ``/v1/cost-curve`` request costs a dictionary lookup.
+The API checks the data version at most every ``CHECK_INTERVAL_S`` seconds; the
+``refresh-analytics`` flow calls :func:`refresh` after every ingest so the
+first request after a scrape does not pay for the reload.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, text
+
+from db.frames import gpu_versions, llm_versions
+
+CHECK_INTERVAL_S = 1.0
+MAX_ENTRIES = 512
+
+
+@dataclass
+class _State:
+    version: str | None = None
+    checked_at: float = 0.0
+    llm: pl.DataFrame | None = None
+    gpu: pl.DataFrame | None = None
+    results: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+
+
+_states: dict[int, _State] = {}
+_lock = threading.Lock()
+
+
+def data_version(engine: Engine) -> str:
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT count(*), max(finished_at) FROM pipeline_run WHERE finished_at IS NOT NULL"
+            )
+        ).one()
+    return f"{row[0]}:{row[1].isoformat() if row[1] else '-'}"
+
+
+def _state(engine: Engine, *, force: bool = False) -> _State:
+    state = _states.setdefault(id(engine), _State())
+    now = time.monotonic()
+    if not force and state.llm is not None and now - state.checked_at < CHECK_INTERVAL_S:
+        return state
+    with _lock:
+        version = data_version(engine)
+        state.checked_at = now
+        if force or version != state.version or state.llm is None:
+            with engine.connect() as conn:
+                state.llm = llm_versions(conn)
+                state.gpu = gpu_versions(conn)
+            state.version = version
+            state.results.clear()
+    return state
+
+
+def refresh(engine: Engine) -> int:
+    """Reload after an ingest; returns the number of LLM price versions loaded."""
+    state = _state(engine, force=True)
+    assert state.llm is not None
+    return state.llm.height
+
+
+def frames(engine: Engine) -> tuple[str, pl.DataFrame, pl.DataFrame]:
+    state = _state(engine)
+    assert state.llm is not None and state.gpu is not None and state.version is not None
+    return state.version, state.llm, state.gpu
+
+
+def memo(engine: Engine, key: tuple[Any, ...], compute: Any) -> Any:
+    """Result of ``compute()`` for ``key`` under the current data version."""
+    state = _state(engine)
+    full_key = (state.version, *key)
+    if full_key in state.results:
+        state.results.move_to_end(full_key)
+        return state.results[full_key]
+    value = compute()
+    with _lock:
+        state.results[full_key] = value
+        while len(state.results) > MAX_ENTRIES:
+            state.results.popitem(last=False)
+    return value

@@ -1,0 +1,69 @@
+"""Response helpers shared by the v1 routes: JSON or CSV, ETag and Cache-Control,
+and pagination envelopes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from fastapi import Query, Request, Response
+
+from config import get_settings
+from costcurve.output import _plain, dumps
+
+Format = Literal["json", "csv"]
+FormatQuery = Query(alias="format", description="`json` (default) or `csv` for tables")
+LimitQuery = Query(ge=1, le=1000, description="Page size (1-1000)")
+OffsetQuery = Query(ge=0, description="Rows to skip")
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def cached(request: Request, body: bytes, media_type: str, etag: str | None = None) -> Response:
+    """A response with ETag and Cache-Control; 304 when the client has it already."""
+    tag = etag or _etag(body)
+    headers = {
+        "ETag": tag,
+        "Cache-Control": f"public, max-age={get_settings().cache_max_age_s}",
+    }
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> bytes:
+    out = io.StringIO()
+    cols = list(columns or (rows[0].keys() if rows else []))
+    writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _plain(v) for k, v in row.items()})
+    return out.getvalue().encode()
+
+
+def table(
+    request: Request,
+    rows: list[dict[str, Any]],
+    *,
+    fmt: Format,
+    total: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    extra: dict[str, Any] | None = None,
+    columns: Sequence[str] | None = None,
+) -> Response:
+    if fmt == "csv":
+        return cached(request, to_csv(rows, columns), "text/csv; charset=utf-8")
+    envelope: dict[str, Any] = dict(extra or {})
+    envelope["items"] = rows
+    if limit is not None:
+        envelope |= {"total": total, "limit": limit, "offset": offset}
+        envelope["next_offset"] = (
+            offset + limit if total is not None and offset + limit < total else None
+        )
+    return cached(request, dumps(envelope).encode(), "application/json")

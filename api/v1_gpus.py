@@ -1,0 +1,135 @@
+"""GPU rental rates, current and historical."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import text
+
+from api.deps import EngineDep
+from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
+
+router = APIRouter(prefix="/v1", tags=["gpus"])
+
+Pricing = Literal[
+    "on_demand",
+    "spot",
+    "community",
+    "reserved_1w",
+    "reserved_1m",
+    "reserved_3m",
+    "reserved_6m",
+    "reserved_1y",
+    "reserved_3y",
+]
+GPU_COLUMNS = (
+    "source",
+    "provider",
+    "gpu",
+    "gpu_count",
+    "pricing",
+    "region",
+    "instance_type",
+    "os",
+    "statistic",
+    "usd_per_gpu_hour",
+    "usd_per_instance_hour",
+    "offer_count",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "last_seen_at",
+    "change_kind",
+    "version_id",
+    "source_url",
+)
+_SELECT = """
+    SELECT o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.instance_type,
+           o.os, o.statistic, v.usd_per_gpu_hour, v.usd_per_instance_hour, v.offer_count,
+           v.valid_from, v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind,
+           v.id AS version_id, v.source_url
+    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+"""
+
+
+def _filters(**values: Any) -> tuple[list[str], dict[str, Any]]:
+    where, params = [], {}
+    for name, value in values.items():
+        if value is not None:
+            where.append(f"o.{name} = :{name}")
+            params[name] = value
+    return where, params
+
+
+@router.get("/gpu-rates", summary="Current GPU rental rates per GPU-hour (filter by GPU, provider)")
+def gpu_rates(
+    request: Request,
+    engine: EngineDep,
+    gpu: Annotated[str | None, Query(description="Canonical GPU, e.g. H100-SXM-80GB")] = None,
+    provider: str | None = None,
+    pricing: Pricing | None = None,
+    region: str | None = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    where, params = _filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
+    where += ["v.valid_from <= :now", "(v.valid_to IS NULL OR v.valid_to > :now)"]
+    params["now"] = datetime.now(UTC)
+    clause = " WHERE " + " AND ".join(where)
+    with engine.connect() as conn:
+        total = conn.execute(
+            text(
+                "SELECT count(*) FROM gpu_rate_version v JOIN gpu_offering o "
+                "ON o.id = v.offering_id" + clause
+            ),
+            params,
+        ).scalar_one()
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                text(
+                    _SELECT + clause + " ORDER BY v.usd_per_gpu_hour, o.provider, o.gpu "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                params | {"limit": limit, "offset": offset},
+            ).mappings()
+        ]
+    return table(
+        request, rows, fmt=fmt, total=total, limit=limit, offset=offset, columns=GPU_COLUMNS
+    )
+
+
+@router.get("/gpu-rates/history", summary="Every rate version of a GPU's offerings")
+def gpu_rate_history(
+    request: Request,
+    engine: EngineDep,
+    gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
+    provider: str | None = None,
+    pricing: Pricing | None = None,
+    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    where, params = _filters(gpu=gpu, provider=provider, pricing=pricing)
+    if as_of is not None:
+        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
+        where += ["v.valid_from <= :as_of", "(v.valid_to IS NULL OR v.valid_to > :as_of)"]
+        params["as_of"] = as_of
+    sql = (
+        _SELECT
+        + " WHERE "
+        + " AND ".join(where)
+        + (" ORDER BY o.provider, o.pricing, o.region NULLS FIRST, o.instance_type, v.valid_from")
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+    if not rows and as_of is None:
+        from catalog.gpus import KNOWN_GPUS
+
+        if gpu not in KNOWN_GPUS:
+            raise HTTPException(
+                422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
+            )
+    return table(request, rows, fmt=fmt, columns=GPU_COLUMNS)

@@ -1,0 +1,283 @@
+"""Token prices: current, historical, and recent changes (JSON, CSV, Atom)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from sqlalchemy import text
+
+from api.deps import EngineDep
+from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
+from catalog import load_models
+from catalog.models import Tier
+from costcurve.output import _plain
+
+router = APIRouter(prefix="/v1", tags=["prices"])
+
+PRICE_COLUMNS = (
+    "source",
+    "provider",
+    "provider_model_id",
+    "model",
+    "tier",
+    "variant",
+    "context_tier",
+    "modality",
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cached_input_usd_per_mtok",
+    "cache_write_usd_per_mtok",
+    "free",
+    "valid_from",
+    "valid_to",
+    "recorded_at",
+    "last_seen_at",
+    "change_kind",
+    "version_id",
+    "source_url",
+)
+_SELECT = """
+    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
+           o.context_tier, o.modality, v.input_usd_per_mtok, v.output_usd_per_mtok,
+           v.cached_input_usd_per_mtok, v.cache_write_usd_per_mtok, v.free, v.valid_from,
+           v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind, v.id AS version_id,
+           v.source_url
+    FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
+"""
+
+
+def _with_tier(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    models = load_models()
+    for row in rows:
+        model = models.get(row["model"]) if row["model"] else None
+        row["tier"] = model.tier if model else None
+    return rows
+
+
+def _slugs_in_tier(tier: str) -> list[str]:
+    return [slug for slug, m in load_models().items() if m.tier == tier]
+
+
+@router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
+def prices(
+    request: Request,
+    engine: EngineDep,
+    provider: str | None = None,
+    model: Annotated[str | None, Query(description="Canonical model slug")] = None,
+    tier: Tier | None = None,
+    source: str | None = None,
+    variant: str | None = None,
+    include_free: bool = True,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    where = ["v.valid_from <= :now", "(v.valid_to IS NULL OR v.valid_to > :now)"]
+    params: dict[str, Any] = {"now": datetime.now(UTC)}
+    for column, value in (
+        ("o.provider", provider),
+        ("o.model_slug", model),
+        ("o.source", source),
+        ("o.variant", variant),
+    ):
+        if value is not None:
+            name = column.split(".")[1]
+            where.append(f"{column} = :{name}")
+            params[name] = value
+    if tier is not None:
+        where.append("o.model_slug = ANY(:tier_models)")
+        params["tier_models"] = _slugs_in_tier(tier)
+    if not include_free:
+        where.append("NOT v.free")
+    clause = " WHERE " + " AND ".join(where)
+    with engine.connect() as conn:
+        total = conn.execute(
+            text(
+                "SELECT count(*) FROM llm_price_version v JOIN llm_offering o "
+                "ON o.id = v.offering_id" + clause
+            ),
+            params,
+        ).scalar_one()
+        rows = (
+            conn.execute(
+                text(
+                    _SELECT + clause + " ORDER BY o.provider, o.provider_model_id, o.variant, "
+                    "o.context_tier NULLS FIRST, o.modality, o.source LIMIT :limit OFFSET :offset"
+                ),
+                params | {"limit": limit, "offset": offset},
+            )
+            .mappings()
+            .all()
+        )
+    return table(
+        request,
+        _with_tier([dict(r) for r in rows]),
+        fmt=fmt,
+        total=total,
+        limit=limit,
+        offset=offset,
+        columns=PRICE_COLUMNS,
+    )
+
+
+@router.get(
+    "/prices/history",
+    summary="Every price version of an offering, or the prices in effect at `as_of`",
+)
+def price_history(
+    request: Request,
+    engine: EngineDep,
+    provider: Annotated[str | None, Query(description="Who sells the tokens")] = None,
+    provider_model_id: str | None = None,
+    model: Annotated[str | None, Query(description="Canonical model slug")] = None,
+    source: str | None = None,
+    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    if provider_model_id is None and model is None:
+        raise HTTPException(422, detail="give provider_model_id (with provider) or model")
+    if provider_model_id is not None and provider is None:
+        raise HTTPException(422, detail="provider: required with provider_model_id")
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    for column, value in (
+        ("o.provider", provider),
+        ("o.provider_model_id", provider_model_id),
+        ("o.model_slug", model),
+        ("o.source", source),
+    ):
+        if value is not None:
+            name = column.split(".")[1]
+            where.append(f"{column} = :{name}")
+            params[name] = value
+    if as_of is not None:
+        where += ["v.valid_from <= :as_of", "(v.valid_to IS NULL OR v.valid_to > :as_of)"]
+        params["as_of"] = as_of
+    sql = (
+        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
+        "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+    if not rows and as_of is None:
+        raise HTTPException(404, detail="no offering matches those parameters")
+    return table(request, _with_tier(rows), fmt=fmt, columns=PRICE_COLUMNS)
+
+
+_CHANGES_SQL = """
+    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
+           o.context_tier, v.id AS version_id, v.valid_from AS changed_at, v.recorded_at,
+           v.change_kind, p.input_usd_per_mtok AS old_input_usd_per_mtok,
+           p.output_usd_per_mtok AS old_output_usd_per_mtok,
+           v.input_usd_per_mtok AS new_input_usd_per_mtok,
+           v.output_usd_per_mtok AS new_output_usd_per_mtok,
+           p.cached_input_usd_per_mtok AS old_cached_input_usd_per_mtok,
+           v.cached_input_usd_per_mtok AS new_cached_input_usd_per_mtok,
+           p.cache_write_usd_per_mtok AS old_cache_write_usd_per_mtok,
+           v.cache_write_usd_per_mtok AS new_cache_write_usd_per_mtok,
+           p.cache_write_1h_usd_per_mtok AS old_cache_write_1h_usd_per_mtok,
+           v.cache_write_1h_usd_per_mtok AS new_cache_write_1h_usd_per_mtok,
+           p.free AS old_free, v.free AS new_free
+    FROM llm_price_version v
+    JOIN llm_offering o ON o.id = v.offering_id
+    JOIN llm_price_version p ON p.offering_id = v.offering_id AND p.valid_to = v.valid_from
+    WHERE v.recorded_at >= :since
+    ORDER BY v.recorded_at DESC, v.id DESC
+    LIMIT :limit
+"""
+
+
+def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
+    updated = _plain(rows[0]["recorded_at"]) if rows else _plain(datetime.now(UTC))
+    entries = []
+    for r in rows:
+        title = (
+            f"{r['provider']} {r['provider_model_id']}: input "
+            f"{_plain(r['old_input_usd_per_mtok'])} -> {_plain(r['new_input_usd_per_mtok'])}, "
+            f"output {_plain(r['old_output_usd_per_mtok'])} -> "
+            f"{_plain(r['new_output_usd_per_mtok'])} USD/M tokens"
+        )
+        entries.append(
+            f"<entry><id>urn:costcurve:llm-price-version:{r['version_id']}</id>"
+            f"<title>{escape(title)}</title><updated>{_plain(r['recorded_at'])}</updated>"
+            f"<summary>{escape(r['source'])} ({escape(r['variant'])})</summary></entry>"
+        )
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>{escape(str(request.url))}</id><title>costcurve price changes</title>"
+        f"<updated>{updated}</updated>{''.join(entries)}</feed>"
+    )
+    return feed.encode()
+
+
+@router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
+def changes(
+    request: Request,
+    engine: EngineDep,
+    since: Annotated[datetime | None, Query(description="Changes recorded since")] = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    fmt: Annotated[
+        Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")
+    ] = "json",
+) -> Response:
+    since = since or datetime(1970, 1, 1, tzinfo=UTC)
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    with engine.connect() as conn:
+        rows = [
+            dict(r)
+            for r in conn.execute(text(_CHANGES_SQL), {"since": since, "limit": limit}).mappings()
+        ]
+    for r in rows:
+        old, new = r["old_output_usd_per_mtok"], r["new_output_usd_per_mtok"]
+        r["output_change_pct"] = (
+            round(float((new - old) / old * 100), 2) if old and new is not None else None
+        )
+    if fmt == "atom":
+        return cached(request, _atom(request, rows), "application/atom+xml")
+    return table(request, rows, fmt=fmt)
+
+
+@router.get("/runs", summary="Pipeline runs: source, status, counts, error, Prefect flow-run id")
+def runs(
+    request: Request,
+    engine: EngineDep,
+    source: str | None = None,
+    status: Literal["running", "succeeded", "failed"] | None = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    where = ["true"]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    if source:
+        where.append("source = :source")
+        params["source"] = source
+    if status:
+        where.append("status = :status")
+        params["status"] = status
+    clause = " WHERE " + " AND ".join(where)
+    with engine.connect() as conn:
+        total = conn.execute(
+            text("SELECT count(*) FROM pipeline_run" + clause), params
+        ).scalar_one()
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                text(
+                    "SELECT id, source, flow_run_id, trigger, status, started_at, finished_at, "
+                    "observed_at, observations, new_versions, closed_versions, unchanged, skipped, "
+                    "listing_complete, snapshot_sha256, error FROM pipeline_run"
+                    + clause
+                    + " ORDER BY id DESC LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            ).mappings()
+        ]
+    return table(request, rows, fmt=fmt, total=total, limit=limit, offset=offset)

@@ -1,0 +1,99 @@
+"""Version tables as polars frames, the inputs of the analytics package.
+
+Read with ``COPY ... TO STDOUT`` into polars: loading a million versions
+through Python row objects takes seconds, the CSV path a fraction of that.
+Prices stay Decimal here; analytics converts them at its own boundary.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+from sqlalchemy import Connection
+
+from catalog import load_models
+
+MONEY = pl.Decimal(38, 12)
+
+_LLM_SQL = """
+    SELECT v.offering_id, o.source, o.provider, o.provider_model_id, o.model_slug AS model,
+           v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from, v.valid_to,
+           CASE WHEN v.free THEN 1 ELSE 0 END AS free, v.change_kind, v.recorded_at
+    FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
+    WHERE o.model_slug IS NOT NULL AND o.variant = 'standard'
+      AND o.context_tier IS NULL AND o.modality = 'text'
+"""
+_LLM_SCHEMA = {
+    "offering_id": pl.Int64,
+    "source": pl.String,
+    "provider": pl.String,
+    "provider_model_id": pl.String,
+    "model": pl.String,
+    "input_usd_per_mtok": MONEY,
+    "output_usd_per_mtok": MONEY,
+    "valid_from": pl.String,
+    "valid_to": pl.String,
+    "free": pl.Int8,
+    "change_kind": pl.String,
+    "recorded_at": pl.String,
+}
+
+_GPU_SQL = """
+    SELECT v.offering_id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region,
+           o.statistic, v.usd_per_gpu_hour, v.valid_from, v.valid_to, v.change_kind
+    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+    WHERE (o.os IS NULL OR o.os = 'linux') AND (o.statistic IS NULL OR o.statistic = 'min')
+"""
+_GPU_SCHEMA = {
+    "offering_id": pl.Int64,
+    "source": pl.String,
+    "provider": pl.String,
+    "gpu": pl.String,
+    "gpu_count": pl.Int64,
+    "pricing": pl.String,
+    "region": pl.String,
+    "statistic": pl.String,
+    "usd_per_gpu_hour": MONEY,
+    "valid_from": pl.String,
+    "valid_to": pl.String,
+    "change_kind": pl.String,
+}
+
+
+def _copy_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    buffer = io.BytesIO()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER false)") as copy:
+        for chunk in copy:
+            buffer.write(chunk)
+    buffer.seek(0)
+    frame = pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema_overrides=schema)
+    if frame.is_empty():
+        frame = pl.DataFrame(schema=schema)
+    times = [c for c in ("valid_from", "valid_to", "recorded_at") if c in schema]
+    frame = frame.with_columns(
+        pl.col(c).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_zone="UTC") for c in times
+    )
+    if "free" in schema:
+        frame = frame.with_columns(pl.col("free").cast(pl.Boolean))
+    return frame
+
+
+def tier_of() -> dict[str, str]:
+    return {slug: m.tier for slug, m in load_models().items()}
+
+
+def llm_versions(conn: Connection) -> pl.DataFrame:
+    """Standard text prices of resolved models, with the catalog tier (analytics.curves)."""
+    frame = _copy_frame(conn, _LLM_SQL, _LLM_SCHEMA)  # type: ignore[arg-type]
+    tiers = pl.DataFrame(
+        {"model": list(tier_of()), "tier": list(tier_of().values())},
+        schema={"model": pl.String, "tier": pl.String},
+    )
+    return frame.join(tiers, on="model", how="inner").with_columns(self_hosted=pl.lit(False))
+
+
+def gpu_versions(conn: Connection) -> pl.DataFrame:
+    """Linux GPU rental rates (marketplace aggregates: the minimum only)."""
+    return _copy_frame(conn, _GPU_SQL, _GPU_SCHEMA)  # type: ignore[arg-type]

@@ -1,0 +1,196 @@
+"""API v1 through real HTTP against embedded PostgreSQL holding recorded data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from db.embedded import EmbeddedPostgres
+from db.engine import make_engine
+from db.pipeline import ingest_raw
+from tests.conftest import TEMPLATE, LiveServer
+from tests.support import fixture_files, observed_at_for, require_shared
+
+INGESTS = [
+    ("openrouter", "2026-07-17"),
+    ("openrouter", "2026-08-03"),
+    ("runpod", "graphql_gpuTypes_2026-08-03"),
+    ("runpod", "graphql_gpuTypes_2026-08-05"),
+    ("anthropic", "docs_about-claude_pricing_2025-10-20"),
+    ("anthropic", "docs_about-claude_pricing_2025-11-20"),
+]
+
+
+@pytest.fixture(scope="module")
+def loaded(pg: EmbeddedPostgres) -> Iterator[Engine]:
+    require_shared()
+    pg.ensure_database("api_v1", template=TEMPLATE)
+    engine = make_engine(pg.url("api_v1"))
+    for source, stem in INGESTS:
+        [path] = [p for p in fixture_files(source) if p and stem in p.name]
+        ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))
+    yield engine
+    engine.dispose()
+    pg.drop_database("api_v1")
+
+
+@pytest.fixture(scope="module")
+def api(loaded: Engine) -> Iterator[httpx.Client]:
+    from api.main import create_app
+
+    with LiveServer(create_app(loaded)) as server, httpx.Client(base_url=server.url) as client:
+        yield client
+
+
+def test_cost_curve_for_frontier_tier_has_monthly_points(api: httpx.Client) -> None:
+    response = api.get("/v1/cost-curve", params={"tier": "frontier", "from": "2025-10-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["tier"] == "frontier" and body["unit"] == "usd_per_mtok"
+    points = body["points"]
+    assert points, "frontier curve is empty"
+    for p in points:
+        assert p["tier"] == "frontier"
+        assert p["min"] <= p["p25"] <= p["median"] <= p["max"]
+        assert p["count"] >= 1 and p["cheapest_provider"]
+    assert response.headers["etag"] and "max-age" in response.headers["cache-control"]
+
+
+def test_cost_curve_answers_304_to_a_matching_etag(api: httpx.Client) -> None:
+    first = api.get("/v1/cost-curve", params={"tier": "good"})
+    again = api.get(
+        "/v1/cost-curve", params={"tier": "good"}, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+def test_cost_curve_csv_has_the_curve_columns(api: httpx.Client) -> None:
+    response = api.get("/v1/cost-curve", params={"tier": "frontier", "format": "csv"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and {"bucket_start", "min", "median", "cheapest_model"} <= set(rows[0])
+
+
+@pytest.mark.parametrize(
+    ("params", "names"),
+    [
+        ({"tier": "legendary"}, ["tier", "frontier"]),
+        ({"tier": "frontier", "interval": "hour"}, ["interval", "month"]),
+        ({"tier": "frontier", "metric": "median"}, ["metric", "blended"]),
+        ({"tier": "frontier", "from": "yesterday"}, ["from"]),
+        ({"tier": "frontier", "from": "2026-01-01", "to": "2025-01-01"}, ["to", "from"]),
+        ({"tier": "frontier", "include_free": "perhaps"}, ["include_free"]),
+    ],
+)
+def test_bad_cost_curve_parameters_get_422_naming_the_parameter(
+    api: httpx.Client, params: dict[str, str], names: list[str]
+) -> None:
+    response = api.get("/v1/cost-curve", params=params)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    for name in names:
+        assert name in detail, detail
+
+
+def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> None:
+    page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5}).json()
+    assert page["total"] > 5 and len(page["items"]) == 5 and page["next_offset"] == 5
+    assert all(item["provider"] == "anthropic" for item in page["items"])
+    rest = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5}).json()
+    assert {i["version_id"] for i in page["items"]}.isdisjoint(
+        i["version_id"] for i in rest["items"]
+    )
+
+
+def test_prices_by_tier_only_return_models_of_that_tier(api: httpx.Client) -> None:
+    items = api.get("/v1/prices", params={"tier": "frontier", "limit": 1000}).json()["items"]
+    assert items and all(i["tier"] == "frontier" for i in items)
+
+
+def test_price_history_as_of_returns_the_price_then(api: httpx.Client) -> None:
+    history = api.get(
+        "/v1/prices/history",
+        params={"provider": "openrouter", "provider_model_id": "meta-llama/llama-3.3-70b-instruct"},
+    )
+    assert history.status_code == 200
+    items = history.json()["items"]
+    assert items and items[0]["valid_from"].startswith("2026-07-17")
+    at = api.get(
+        "/v1/prices/history",
+        params={
+            "provider": "openrouter",
+            "provider_model_id": "meta-llama/llama-3.3-70b-instruct",
+            "as_of": "2026-07-20T00:00:00Z",
+        },
+    ).json()["items"]
+    assert len(at) == 1 and at[0]["valid_from"].startswith("2026-07-17")
+
+
+def test_price_history_without_an_offering_is_a_422(api: httpx.Client) -> None:
+    response = api.get("/v1/prices/history", params={"provider": "openrouter"})
+    assert response.status_code == 422 and "provider_model_id" in response.json()["detail"]
+
+
+def test_gpu_rates_report_runpod_h100_sxm_rise(api: httpx.Client) -> None:
+    current = api.get(
+        "/v1/gpu-rates",
+        params={"gpu": "H100-SXM-80GB", "provider": "runpod", "pricing": "on_demand"},
+    ).json()["items"]
+    assert [Decimal(str(r["usd_per_gpu_hour"])) for r in current] == [Decimal("3.29")]
+    history = api.get(
+        "/v1/gpu-rates/history",
+        params={"gpu": "H100-SXM-80GB", "provider": "runpod", "pricing": "on_demand"},
+    ).json()["items"]
+    assert [Decimal(str(r["usd_per_gpu_hour"])) for r in history] == [
+        Decimal("2.99"),
+        Decimal("3.29"),
+    ]
+
+
+def test_unknown_gpu_history_is_a_422_listing_known_gpus(api: httpx.Client) -> None:
+    response = api.get("/v1/gpu-rates/history", params={"gpu": "H1OO"})
+    assert response.status_code == 422 and "H100-SXM-80GB" in response.json()["detail"]
+
+
+def test_changes_feed_lists_price_changes_as_json_and_atom(api: httpx.Client) -> None:
+    items = api.get("/v1/changes").json()["items"]
+    assert items, "the second OpenRouter capture changes some prices"
+    fields = (
+        "input_usd_per_mtok",
+        "output_usd_per_mtok",
+        "cached_input_usd_per_mtok",
+        "cache_write_usd_per_mtok",
+        "cache_write_1h_usd_per_mtok",
+        "free",
+    )
+    for item in items:
+        old = tuple(item[f"old_{f}"] for f in fields)
+        new = tuple(item[f"new_{f}"] for f in fields)
+        assert old != new, item
+    atom = api.get("/v1/changes", params={"format": "atom"})
+    assert atom.headers["content-type"].startswith("application/atom+xml")
+    assert atom.text.count("<entry>") == len(items)
+
+
+def test_runs_list_every_pipeline_run(api: httpx.Client) -> None:
+    body = api.get("/v1/runs").json()
+    assert body["total"] == len(INGESTS)
+    assert all(run["status"] == "succeeded" for run in body["items"])
+
+
+def test_deflation_needs_tier_or_benchmark(api: httpx.Client) -> None:
+    response = api.get("/v1/deflation")
+    assert response.status_code == 422 and "tier" in response.json()["detail"]
+
+
+def test_openapi_documents_every_route_with_a_summary(api: httpx.Client) -> None:
+    spec = api.get("/openapi.json").json()
+    for path, methods in spec["paths"].items():
+        for method, operation in methods.items():
+            assert operation.get("summary"), f"{method.upper()} {path} has no summary"
