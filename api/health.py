@@ -22,6 +22,11 @@ class Health(BaseModel):
     error: str | None = None
 
 
+@router.get("/livez", summary="Liveness only: the process answers (no database access)")
+def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
 @router.get("/health", summary="Service, database and schema status", response_model=Health)
 def health(engine: EngineDep) -> JSONResponse:
     head = head_revision()

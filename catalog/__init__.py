@@ -1,5 +1,19 @@
-"""The reviewed catalogs of canonical models and GPUs (data in YAML beside this file)."""
+"""The reviewed catalogs of canonical models and GPUs (data in YAML/CSV beside this file)."""
 
-from catalog.models import CanonicalModel, load_models, resolve_model
+from catalog.models import (
+    TIERS,
+    CanonicalModel,
+    load_models,
+    models_in_tier,
+    resolve_model,
+    unresolved,
+)
 
-__all__ = ["CanonicalModel", "load_models", "resolve_model"]
+__all__ = [
+    "TIERS",
+    "CanonicalModel",
+    "load_models",
+    "models_in_tier",
+    "resolve_model",
+    "unresolved",
+]

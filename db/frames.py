@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from catalog import load_models
 
 MONEY = pl.Decimal(38, 12)
+_TIMES = ("valid_from", "valid_to", "recorded_at")
 
 _LLM_SQL = """
     SELECT v.offering_id, o.source, o.provider, o.provider_model_id, o.model_slug AS model,
@@ -67,11 +68,14 @@ def _copy_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType]) -> p
     with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER false)") as copy:
         for chunk in copy:
             buffer.write(chunk)
-    buffer.seek(0)
-    frame = pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema_overrides=schema)
-    if frame.is_empty():
-        frame = pl.DataFrame(schema=schema)
-    times = [c for c in ("valid_from", "valid_to", "recorded_at") if c in schema]
+    if buffer.tell() == 0:
+        frame = pl.DataFrame(schema={c: pl.String if c in _TIMES else t for c, t in schema.items()})
+    else:
+        buffer.seek(0)
+        frame = pl.read_csv(
+            buffer, has_header=False, new_columns=list(schema), schema_overrides=schema
+        )
+    times = [c for c in _TIMES if c in schema]
     frame = frame.with_columns(
         pl.col(c).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_zone="UTC") for c in times
     )

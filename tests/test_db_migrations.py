@@ -56,3 +56,17 @@ def test_money_columns_are_numeric_and_times_are_timestamptz(engine) -> None:
             assert data_type == "numeric", (table, column)
         else:
             assert data_type == "timestamp with time zone", (table, column)
+
+
+def test_catalog_sync_copies_every_model_and_is_idempotent(engine) -> None:
+    from catalog import load_models
+    from db.catalog_sync import sync_catalog
+
+    assert sync_catalog(engine) == len(load_models())
+    sync_catalog(engine)
+    with engine.connect() as conn:
+        count, frontier = conn.execute(
+            text("SELECT count(*), count(*) FILTER (WHERE tier = 'frontier') FROM canonical_model")
+        ).one()
+    assert count == len(load_models())
+    assert frontier == sum(m.tier == "frontier" for m in load_models().values())
