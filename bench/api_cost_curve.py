@@ -145,7 +145,7 @@ def main() -> None:
             [sys.executable, "-m", "costcurve", "serve-api"],
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=open("/tmp/bench_api.log", "w"),
+            stderr=subprocess.DEVNULL,
         )
         base = f"http://127.0.0.1:{port}"
         try:

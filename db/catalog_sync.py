@@ -1,6 +1,7 @@
 """Copy the reviewed catalog (catalog/models.yaml) into canonical_model and
-model_alias (provider "*" for aliases valid at every provider), so SQL users see the same tiers and aliases the code resolves with.
-The YAML stays the source of truth; this is an idempotent upsert."""
+model_alias (provider "*" for aliases valid at every provider), so SQL users see
+the same tiers and aliases the code resolves with. The YAML stays the source of
+truth; this is an idempotent upsert."""
 
 from __future__ import annotations
 
