@@ -204,11 +204,14 @@ def load_reference_prices(path: Path = PRICES_PATH) -> list[ReferencePrice]:
         if cached is not None and input_price is not None and cached > input_price:
             raise row.error(f"cached input {cached} exceeds the input price {input_price}")
         _check_unique(seen, (day.isoformat(), provider, model, variant), row)
+        # An alias such as DeepSeek's "deepseek-chat" names a different model over
+        # time; the reference history is about models, so its offering is the model.
+        provider_model_id = model or row.text("provider_model_id")
         try:
             price = LlmPrice(
                 source=SOURCE,
                 provider=provider,
-                provider_model_id=row.text("provider_model_id"),
+                provider_model_id=provider_model_id,
                 model=model,
                 input_usd_per_mtok=input_price,
                 output_usd_per_mtok=output_price,
