@@ -280,6 +280,8 @@ class BenchmarkResult(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
+    """A key for the write API; only its sha256 is stored (the secret is shown once)."""
+
     __tablename__ = "api_key"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -291,7 +293,17 @@ class ApiKey(SQLModel, table=True):
 
 
 class AlertRule(SQLModel, table=True):
+    """A threshold on one current price; owned by the API key that created it."""
+
     __tablename__ = "alert_rule"
+    __table_args__ = (
+        CheckConstraint("threshold >= 0", name="ck_alert_rule_threshold"),
+        CheckConstraint("direction IN ('below', 'above')", name="ck_alert_rule_direction"),
+        CheckConstraint(
+            "metric IN ('input', 'output', 'blended', 'usd_per_gpu_hour')",
+            name="ck_alert_rule_metric",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     api_key_id: int = Field(foreign_key="api_key.id", index=True)
@@ -304,6 +316,12 @@ class AlertRule(SQLModel, table=True):
     active: bool = True
     created_at: datetime = timestamptz()
     deleted_at: datetime | None = timestamptz(nullable=True)
+    # Evaluation state, informational: events are deduplicated by uq_alert_crossing,
+    # not by these columns.
+    last_value: Decimal | None = money()
+    last_evaluated_at: datetime | None = timestamptz(nullable=True)
+    # Change points up to here have been evaluated (re-checked with a look-back).
+    evaluated_through: datetime | None = timestamptz(nullable=True)
 
 
 class AlertEvent(SQLModel, table=True):
@@ -318,11 +336,17 @@ class AlertEvent(SQLModel, table=True):
     value: Decimal = money(nullable=False)
     previous_value: Decimal | None = money()
     threshold: Decimal = money(nullable=False)
+    # The instant the value changed: when the ingest that changed it recorded it
+    # (or when an announced price took effect).
+    crossed_at: datetime = timestamptz()
     llm_price_version_id: int | None = Field(
         default=None, foreign_key="llm_price_version.id", sa_type=BigInteger
     )
     gpu_rate_version_id: int | None = Field(
         default=None, foreign_key="gpu_rate_version.id", sa_type=BigInteger
+    )
+    benchmark_result_id: int | None = Field(
+        default=None, foreign_key="benchmark_result.id", sa_type=BigInteger
     )
     fired_at: datetime = timestamptz(default_factory=utcnow)
 
@@ -331,11 +355,20 @@ class AlertDelivery(SQLModel, table=True):
     """The outbox: one row per event and channel, retried until delivered."""
 
     __tablename__ = "alert_delivery"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed', 'cancelled')",
+            name="ck_alert_delivery_status",
+        ),
+        Index("ix_alert_delivery_due", "status", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     event_id: int = Field(foreign_key="alert_event.id", sa_type=BigInteger, unique=True)
-    status: str = "pending"  # pending | delivered | failed
+    status: str = "pending"  # pending | delivered | failed | cancelled
     attempts: int = 0
+    # Also the lease of a claimed delivery: a worker that dies mid-send leaves the
+    # row due again once this passes (at-least-once).
     next_attempt_at: datetime = timestamptz()
     delivered_at: datetime | None = timestamptz(nullable=True)
     last_error: str | None = Field(default=None, sa_column=Column(Text))
@@ -346,6 +379,22 @@ class AlertDeliveryAttempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     delivery_id: int = Field(foreign_key="alert_delivery.id", sa_type=BigInteger, index=True)
+    attempt: int = 1
     attempted_at: datetime = timestamptz()
+    duration_ms: int | None = None
     ok: bool
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class ModelScore(SQLModel, table=True):
+    """A capability score of a canonical model on a benchmark (costcurve scores import)."""
+
+    __tablename__ = "model_score"
+    __table_args__ = (UniqueConstraint("model_slug", "benchmark", name="uq_model_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_slug: str = Field(index=True)
+    benchmark: str = Field(index=True)
+    score: Decimal = money(nullable=False)
+    source: str | None = None
+    imported_at: datetime = timestamptz()

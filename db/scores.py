@@ -1,0 +1,163 @@
+"""Capability scores (MMLU, GPQA Diamond, Arena Elo, ...) and the Epoch-method input.
+
+Scores arrive as CSV, long (``model,benchmark,score[,source]``) or wide
+(``model`` plus one column per benchmark, as in the ``costcurve deflation``
+CSV; its ``date``, ``usd_per_mtok`` and ``reasoning`` columns are ignored here).
+Model names resolve through the catalog; an unknown model is an error, not a
+silent drop.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+from sqlalchemy import Engine, text
+from sqlalchemy.dialects.postgresql import insert
+
+from catalog import load_models, resolve_model
+from db.models import ModelScore
+
+_scores = ModelScore.__table__  # type: ignore[attr-defined]
+_NOT_BENCHMARKS = {"model", "date", "usd_per_mtok", "reasoning", "source"}
+INTRODUCTION_WINDOW_DAYS = 30
+
+
+class ScoreImportError(ValueError):
+    pass
+
+
+@dataclass
+class ScoreRow:
+    model_slug: str
+    benchmark: str
+    score: Decimal
+    source: str | None
+
+
+def _slug(name: str) -> str | None:
+    name = name.strip()
+    return name if name in load_models() else resolve_model("*", name)
+
+
+def parse_scores_csv(raw: str) -> list[ScoreRow]:
+    reader = csv.DictReader(io.StringIO(raw))
+    columns = reader.fieldnames or []
+    if "model" not in columns:
+        raise ScoreImportError(f"the CSV needs a 'model' column; found: {', '.join(columns)}")
+    long = {"benchmark", "score"} <= set(columns)
+    rows, unknown = [], []
+    for line, record in enumerate(reader, start=2):
+        slug = _slug(record["model"] or "")
+        if slug is None:
+            unknown.append(f"line {line}: {record['model']!r}")
+            continue
+        pairs = (
+            [(record["benchmark"], record["score"])]
+            if long
+            else [(c, record[c]) for c in columns if c not in _NOT_BENCHMARKS]
+        )
+        for benchmark, value in pairs:
+            if value is None or not value.strip():
+                continue
+            try:
+                score = Decimal(value.strip().rstrip("%"))
+            except InvalidOperation:
+                raise ScoreImportError(
+                    f"line {line}: score {value!r} for {benchmark} is not a number"
+                ) from None
+            rows.append(ScoreRow(slug, benchmark.strip(), score, record.get("source") or None))
+    if unknown:
+        raise ScoreImportError(
+            "models not in the catalog (add them to catalog/models.yaml or fix the name): "
+            + "; ".join(unknown)
+        )
+    if not rows:
+        raise ScoreImportError("no scores found in the CSV")
+    return rows
+
+
+def import_scores(engine: Engine, rows: list[ScoreRow]) -> int:
+    """Upsert scores; a re-import with new values replaces the old ones."""
+    values = [
+        {
+            "model_slug": r.model_slug,
+            "benchmark": r.benchmark,
+            "score": r.score,
+            "source": r.source,
+            "imported_at": datetime.now(UTC),
+        }
+        for r in rows
+    ]
+    stmt = insert(_scores).values(values)
+    stmt = stmt.on_conflict_do_update(
+        constraint="uq_model_score",
+        set_={
+            "score": stmt.excluded.score,
+            "source": stmt.excluded.source,
+            "imported_at": stmt.excluded.imported_at,
+        },
+    )
+    with engine.begin() as conn:
+        conn.execute(stmt)
+    return len(values)
+
+
+_INTRO_PRICE_SQL = f"""
+    WITH priced AS (
+        SELECT o.model_slug, v.valid_from,
+               (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
+        FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
+        WHERE o.model_slug IS NOT NULL AND o.variant = 'standard' AND o.context_tier IS NULL
+          AND o.modality = 'text' AND NOT v.free AND v.change_kind <> 'correction'
+          AND v.input_usd_per_mtok > 0 AND v.output_usd_per_mtok > 0
+    ), first AS (SELECT model_slug, min(valid_from) AS first_at FROM priced GROUP BY 1)
+    SELECT p.model_slug, min(p.blended) AS usd_per_mtok
+    FROM priced p JOIN first f USING (model_slug)
+    WHERE p.valid_from < f.first_at + interval '{INTRODUCTION_WINDOW_DAYS} days'
+    GROUP BY 1
+"""
+
+
+def epoch_frame(engine: Engine) -> pl.DataFrame:
+    """One row per scored model: model, date (release), usd_per_mtok, reasoning, benchmarks.
+
+    The price is the model's price at introduction: the lowest blended price
+    among the versions recorded in the first 30 days of its price history (a
+    later price cut belongs to the trend being measured, not to the model).
+    """
+    models = load_models()
+    with engine.connect() as conn:
+        prices: dict[str, Decimal] = {
+            slug: price for slug, price in conn.execute(text(_INTRO_PRICE_SQL))
+        }
+        scores = conn.execute(text("SELECT model_slug, benchmark, score FROM model_score")).all()
+    by_model: dict[str, dict[str, object]] = {}
+    for slug, benchmark, score in scores:
+        if slug not in models:
+            continue
+        row = by_model.setdefault(
+            slug,
+            {
+                "model": slug,
+                "date": models[slug].release_date,
+                "usd_per_mtok": prices.get(slug),
+                "reasoning": models[slug].reasoning,
+            },
+        )
+        row[benchmark] = float(score)
+    if not by_model:
+        return pl.DataFrame(
+            schema={
+                "model": pl.String,
+                "date": pl.Date,
+                "usd_per_mtok": pl.Float64,
+                "reasoning": pl.Boolean,
+            }
+        )
+    frame = pl.DataFrame(list(by_model.values()), infer_schema_length=None)
+    return frame.with_columns(pl.col("usd_per_mtok").cast(pl.Float64))
