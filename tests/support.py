@@ -46,3 +46,15 @@ def observed_at_for(path: Path) -> datetime:
     day = date_from_filename(path.name)
     assert day is not None, f"no capture date in {path.name}"
     return utc(day)
+
+
+def assert_timing(measured: float | None, known: float, *, early: float, late: float) -> None:
+    """Assert a measured latency is within [known - early, known + late] ms.
+
+    Asymmetric on purpose: a loaded CI machine (2 cores, tests in parallel) only
+    ever adds delay to a sleep-timed server, it never makes it answer sooner.
+    """
+    assert measured is not None
+    assert known - early <= measured <= known + late, (
+        f"measured {measured:.1f} ms, expected {known:.1f} ms (-{early}/+{late})"
+    )

@@ -3,9 +3,10 @@ streaming server process (benchmarks.fake_server) on a free 127.0.0.1 port.
 
 The server's timing is known: first token 50 ms after the request, then one
 token every 10 ms; 16 output tokens, so one request takes 50 + 15 x 10 = 200 ms.
-Tolerances (client and server share a small CI machine): median TTFT within
-+-25 ms, median ITL and TPOT within +-8 ms, median end-to-end latency within
-+-40 ms, output throughput within 20 % of concurrency x 16 / 0.2 s.
+Tolerances (client and server share a 2-core CI machine with other tests; load
+only adds delay, so they are asymmetric): median TTFT within -10/+50 ms, median
+ITL and TPOT within -3/+12 ms, median end-to-end latency within -15/+120 ms,
+output throughput within -35/+10 % of concurrency x 16 / 0.2 s.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlmodel import col
 
 from benchmarks.fake_server import running_fake_server
 from db.models import BenchmarkResult, PipelineRun
+from tests.support import assert_timing
 
 TTFT_MS, ITL_MS, OUTPUT_LEN = 50.0, 10.0, 16
 E2EL_MS = TTFT_MS + (OUTPUT_LEN - 1) * ITL_MS
@@ -80,12 +82,13 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
     for conc, p in points.items():
         assert p["completed"] == 8 and p["synthetic"] is True
         assert p["total_output_tokens"] == 8 * OUTPUT_LEN
-        assert p["median_ttft_ms"] == pytest.approx(TTFT_MS, abs=25)
-        assert p["median_itl_ms"] == pytest.approx(ITL_MS, abs=8)
-        assert p["median_tpot_ms"] == pytest.approx(ITL_MS, abs=8)
-        assert p["median_e2el_ms"] == pytest.approx(E2EL_MS, abs=40)
+        assert_timing(p["median_ttft_ms"], TTFT_MS, early=10, late=50)
+        assert_timing(p["median_itl_ms"], ITL_MS, early=3, late=12)
+        assert_timing(p["median_tpot_ms"], ITL_MS, early=3, late=12)
+        assert_timing(p["median_e2el_ms"], E2EL_MS, early=15, late=120)
         expected_tput = conc * OUTPUT_LEN / (E2EL_MS / 1000)
-        assert p["output_throughput"] == pytest.approx(expected_tput, rel=0.2)
+        # Load only slows requests down: throughput within -35 %/+10 % of the known rate.
+        assert 0.65 * expected_tput <= p["output_throughput"] <= 1.10 * expected_tput
         assert p["output_tokens_per_s_per_gpu"] == pytest.approx(p["output_throughput"] / 2)
         assert p["interactivity"] == pytest.approx(1000 / p["median_tpot_ms"])
     # Human-readable lines come first, one per level.

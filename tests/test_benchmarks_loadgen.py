@@ -1,8 +1,10 @@
 """The load generator against a real local streaming server whose timing is known.
 
-Tolerances (2-core CI machine, client and server on the same CPUs): median
-TTFT within +-25 ms of the configured 80 ms, median ITL and TPOT within +-8 ms
-of 20 ms, output throughput within 20 % of concurrency x output_len / E2EL.
+Tolerances (2-core CI machine, client and server on the same CPUs, other tests
+in parallel; load only adds delay, so they are asymmetric): median TTFT within
+-10/+50 ms of the configured 80 ms, median ITL and TPOT within -3/+12 ms of
+20 ms, E2EL within -15/+120 ms, output throughput within 20 % of
+concurrency x output_len / measured E2EL.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from benchmarks.loadgen import (
     run_sweep,
     sample_requests,
 )
+from tests.support import assert_timing
 
 TTFT_MS, ITL_MS = 80.0, 20.0
 INPUT_LEN, OUTPUT_LEN = 32, 16
@@ -115,10 +118,10 @@ def test_loadgen_measures_the_servers_configured_latency(
     assert p.concurrency == conc and p.num_prompts == p.completed == PROMPTS[conc]
     assert p.total_output_tokens == PROMPTS[conc] * OUTPUT_LEN
     assert p.total_input_tokens == PROMPTS[conc] * INPUT_LEN
-    assert p.median_ttft_ms == pytest.approx(TTFT_MS, abs=25)
-    assert p.median_itl_ms == pytest.approx(ITL_MS, abs=8)
-    assert p.median_tpot_ms == pytest.approx(ITL_MS, abs=8)
-    assert p.median_e2el_ms == pytest.approx(TTFT_MS + (OUTPUT_LEN - 1) * ITL_MS, abs=40)
+    assert_timing(p.median_ttft_ms, TTFT_MS, early=10, late=50)
+    assert_timing(p.median_itl_ms, ITL_MS, early=3, late=12)
+    assert_timing(p.median_tpot_ms, ITL_MS, early=3, late=12)
+    assert_timing(p.median_e2el_ms, TTFT_MS + (OUTPUT_LEN - 1) * ITL_MS, early=15, late=120)
     assert p.median_tpot_ms is not None
     assert p.interactivity == pytest.approx(1000 / p.median_tpot_ms)
     assert p.synthetic and not p.dummy_weights
