@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_public_url: str | None = Field(
+        default=None,
+        description="Base URL people use to reach the API (links in flow artifacts); "
+        "unset: http://API_HOST:API_PORT",
+    )
     prefect_host: str = "127.0.0.1"
     prefect_port: int = Field(default=4200, ge=1, le=65535)
     prefect_api_url: str | None = Field(

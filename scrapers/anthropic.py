@@ -36,11 +36,10 @@ SOURCE = SourceInfo(
     slug=SLUG,
     kind="llm_price",
     url=URL,
-    # The docs table is introduced as "pricing for all Claude models" and keeps
-    # deprecated models until they are retired, so a model missing from a later
-    # snapshot has been withdrawn. (claude.com/pricing shows fewer models; it is
-    # accepted as a fallback format, not fetched.)
-    listing_complete=True,
+    # The docs table lists all models, but claude.com/pricing (the other accepted
+    # format, e.g. the newest recorded page in replay) shows only current ones:
+    # treating either as complete would withdraw models the other still lists.
+    listing_complete=False,
     description="Claude API list prices: base, cache writes (5m/1h), cache hits, batch, >200k",
 )
 
