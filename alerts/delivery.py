@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, text, update
 
-from alerts.rules import ChannelError, check_channel, mask_channel, redact
+from alerts.channels import ChannelError, check_channel, mask_channel, redact
 from db.models import AlertDelivery, AlertDeliveryAttempt
 
 log = logging.getLogger(__name__)

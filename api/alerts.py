@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from sqlalchemy import Connection, func, insert, select, update
 
-from alerts.evaluate import current_value
+from alerts.channels import ChannelError, check_channel, mask_channel, redact
 from alerts.keys import verify_key
 from alerts.rules import (
     AlertEventList,
@@ -23,13 +23,10 @@ from alerts.rules import (
     AlertRuleCreate,
     AlertRuleList,
     AlertRulePublic,
-    ChannelError,
     DeliveryPublic,
-    check_channel,
-    mask_channel,
-    redact,
     rule_state,
 )
+from alerts.values import current_value
 from api.deps import EngineDep
 from db.models import AlertDelivery, AlertEvent, AlertRule
 

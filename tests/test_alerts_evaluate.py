@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from alerts.evaluate import current_value, evaluate_rules
+from alerts.evaluate import evaluate_rules
+from alerts.values import current_value
 from catalog.models import load_models
 from db.pipeline import ensure_source, ingest_observations, start_run
 from scrapers.base import LlmPrice, Observation
