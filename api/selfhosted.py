@@ -16,6 +16,7 @@ from api.deps import EngineDep
 from api.responses import FormatQuery, cached, table
 from catalog import load_models
 from costcurve.output import dumps
+from db.selfhost_costs import USABLE_RATE_SQL, headline_costs, self_hosted_costs
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])
 
@@ -41,8 +42,6 @@ def self_hosted(
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    from db.benchmarks import headline_costs, self_hosted_costs
-
     with engine.connect() as conn:
         items = self_hosted_costs(
             conn,
@@ -81,11 +80,10 @@ def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
 
 
 def _cheapest_rate(engine: Engine, gpu: str, pricing: str) -> dict[str, Any] | None:
-    sql = """
+    sql = f"""
         SELECT o.provider, o.source, o.region, v.usd_per_gpu_hour, v.id AS version_id
         FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
-        WHERE o.gpu = :gpu AND o.pricing = :pricing AND (o.os IS NULL OR o.os = 'linux')
-          AND (o.statistic IS NULL OR o.statistic = 'min')
+        WHERE o.gpu = :gpu AND o.pricing = :pricing AND {USABLE_RATE_SQL}
           AND v.valid_from <= :now AND (v.valid_to IS NULL OR v.valid_to > :now)
         ORDER BY v.usd_per_gpu_hour, o.provider LIMIT 1
     """
@@ -182,7 +180,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
     """Self-hosted offerings for cost curves: a (model, GPU, rate offering) is an
     offering whose price follows that GPU rate's versions, at the best measured
     total throughput per GPU of the model on that GPU (synthetic runs excluded)."""
-    sql = """
+    sql = f"""
         WITH best AS (
             SELECT model_slug, gpu, max(total_token_throughput / gpu_count) AS tps
             FROM benchmark_result WHERE NOT synthetic AND model_slug IS NOT NULL
@@ -191,8 +189,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
         SELECT b.model_slug, b.gpu, o.id AS rate_offering, o.provider, v.valid_from,
                v.valid_to, v.usd_per_gpu_hour / (b.tps * 3600) * 1000000 AS usd_per_mtok
         FROM best b
-        JOIN gpu_offering o ON o.gpu = b.gpu AND o.pricing = 'on_demand'
-             AND (o.os IS NULL OR o.os = 'linux') AND (o.statistic IS NULL OR o.statistic = 'min')
+        JOIN gpu_offering o ON o.gpu = b.gpu AND o.pricing = 'on_demand' AND {USABLE_RATE_SQL}
         JOIN gpu_rate_version v ON v.offering_id = o.id
     """
     with engine.connect() as conn:

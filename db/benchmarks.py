@@ -1,4 +1,4 @@
-"""Serving-benchmark points in ``benchmark_result``, and what they cost per million tokens.
+"""Serving-benchmark points in ``benchmark_result`` (costs: db/selfhost_costs.py).
 
 Storage. A point is immutable; its ``content_sha256`` hashes a canonical JSON
 of what identifies the measurement (the setup and the raw result JSON, see
@@ -12,16 +12,6 @@ a concurrency cap (vLLM ``--max-concurrency`` unset) stores ``num_prompts``
 there, the most requests it can have had in flight, and ``raw.point.concurrency``
 keeps the null.
 
-Cost. :func:`self_hosted_costs` prices each point with the GPU-hour rate in
-effect when it ran (``rate_policy="as_of"``, the default) or now
-(``rate_policy="current"``, to price an old benchmark at today's rates; the
-result says which). Per pricing (on-demand and spot separately) the rate is
-the cheapest ``usd_per_gpu_hour`` among the offerings of that canonical GPU in
-any source, Linux or unstated OS, single listings or a marketplace's median
-(a marketplace minimum is one offer that may be gone, so it is not used).
-The offering's GPU count may differ from the benchmark's: the per-GPU price is
-what is multiplied. No rate in effect means null costs and a ``reason``;
-a later or earlier rate is never substituted silently.
 """
 
 from __future__ import annotations
@@ -29,29 +19,21 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, Engine, String, and_, column, or_, select, true, update, values
+from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from benchmarks.cost import usd_per_mtok
 from benchmarks.results import BenchmarkPoint
 from catalog.models import resolve_model
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion, PipelineRun
 from db.pipeline import ensure_source, start_run
 
 SOURCE_SLUG = "benchmarks"
-RatePolicy = Literal["as_of", "current"]
-DEFAULT_PRICINGS: tuple[str, ...] = ("on_demand", "spot")
-# Costs are rounded (half-even) to 1e-9 USD per million tokens: far below any
-# price difference that matters, and short enough to print as a JSON number.
-COST_QUANTUM = Decimal("1e-9")
-# Marketplace aggregates usable as "the" price of a GPU (see the module docstring).
-_USABLE_STATISTICS = ("median",)
 _LATENCY_COLUMNS = (
     "median_ttft_ms",
     "p99_ttft_ms",
@@ -246,239 +228,3 @@ _ORDER = (
     _b.c.started_at,
     _b.c.id,
 )
-_RATE_COLUMNS = {
-    "rate_version_id": _v.c.id,
-    "rate_offering_id": _o.c.id,
-    "rate_source": _o.c.source,
-    "rate_provider": _o.c.provider,
-    "rate_gpu_count": _o.c.gpu_count,
-    "rate_region": _o.c.region,
-    "rate_instance_type": _o.c.instance_type,
-    "rate_statistic": _o.c.statistic,
-    "rate_valid_from": _v.c.valid_from,
-    "rate_valid_to": _v.c.valid_to,
-    "usd_per_gpu_hour": _v.c.usd_per_gpu_hour,
-}
-
-
-def _priced_rows(
-    conn: Connection, where: list[Any], pricings: Sequence[str], priced_at: datetime | None
-) -> Iterable[Any]:
-    """One row per (benchmark, pricing) with the cheapest rate in effect (or nulls)."""
-    p = values(column("pricing", String), name="p").data([(x,) for x in pricings])
-    at: Any = _b.c.started_at if priced_at is None else priced_at
-    rate = (
-        select(*(c.label(name) for name, c in _RATE_COLUMNS.items()))
-        .select_from(_v.join(_o, _o.c.id == _v.c.offering_id))
-        .where(
-            _o.c.gpu == _b.c.gpu,
-            _o.c.pricing == p.c.pricing,
-            or_(_o.c.statistic.is_(None), _o.c.statistic.in_(_USABLE_STATISTICS)),
-            or_(_o.c.os.is_(None), _o.c.os == "linux"),
-            _v.c.valid_from <= at,
-            or_(_v.c.valid_to.is_(None), _v.c.valid_to > at),
-        )
-        # Ties: a stable, documented pick rather than whichever row comes first.
-        .order_by(_v.c.usd_per_gpu_hour, _o.c.gpu_count, _o.c.provider, _o.c.id)
-        .limit(1)
-        .lateral("r")
-    )
-    query = (
-        select(_b, p.c.pricing, *(rate.c[name] for name in _RATE_COLUMNS))
-        .select_from(_b.join(p, true()).outerjoin(rate, true()))
-        .where(and_(true(), *where))
-        .order_by(*_ORDER, p.c.pricing)
-    )
-    return conn.execute(query)
-
-
-def _per_gpu(throughput: Decimal, gpu_count: int) -> Decimal:
-    # As BenchmarkPoint computes it (float / count), kept to the float's shortest repr.
-    return Decimal(repr(float(throughput) / gpu_count))
-
-
-def _money(value: Decimal) -> Decimal:
-    return value.quantize(COST_QUANTUM, rounding=ROUND_HALF_EVEN)
-
-
-def _cost(row: Any, pricing: str, when: str) -> dict[str, Any]:
-    rate = row.usd_per_gpu_hour
-    empty: dict[str, Any] = {
-        "usd_per_gpu_hour": None,
-        "output_usd_per_mtok": None,
-        "total_usd_per_mtok": None,
-        "rate": None,
-        "reason": None,
-    }
-    if rate is None:
-        return empty | {"reason": f"no {pricing} rate for {row.gpu} in effect {when}"}
-    out_tps = _per_gpu(row.output_throughput, row.gpu_count)
-    total_tps = _per_gpu(row.total_token_throughput, row.gpu_count)
-    if out_tps <= 0 or total_tps <= 0:
-        return empty | {"reason": "the benchmark measured zero throughput"}
-    return {
-        "usd_per_gpu_hour": rate,
-        "output_usd_per_mtok": _money(usd_per_mtok(rate, out_tps)),
-        "total_usd_per_mtok": _money(usd_per_mtok(rate, total_tps)),
-        "rate": {
-            key.removeprefix("rate_"): getattr(row, key)
-            for key in _RATE_COLUMNS
-            if key.startswith("rate_")
-        },
-        "reason": None,
-    }
-
-
-def self_hosted_costs(
-    conn: Connection,
-    *,
-    include_synthetic: bool = False,
-    model: str | None = None,
-    gpu: str | None = None,
-    rate_policy: RatePolicy = "as_of",
-    pricings: Sequence[str] = DEFAULT_PRICINGS,
-    now: datetime | None = None,
-) -> list[dict[str, Any]]:
-    """Every stored point with its self-hosted $/M tokens per pricing.
-
-    ``model`` matches the canonical slug or the engine's model id; synthetic
-    points (fake server, CI) are left out unless ``include_synthetic``. Each
-    item has the benchmark's setup and measurements (throughputs per GPU,
-    median/p99 latencies in ms, ``interactivity`` = 1000 / median TPOT as
-    a float; throughputs and costs are Decimal, costs rounded to ``COST_QUANTUM``),
-    ``rate_policy``, ``priced_at`` (the run's start for ``as_of``, else
-    ``now``) and ``costs[pricing]`` = ``{usd_per_gpu_hour, output_usd_per_mtok,
-    total_usd_per_mtok, rate: {source, provider, offering_id, version_id,
-    gpu_count, region, instance_type, statistic, valid_from, valid_to},
-    reason}`` where the numbers and ``rate`` are null and ``reason`` says why
-    when no rate was in effect.
-    """
-    if rate_policy not in ("as_of", "current"):
-        raise ValueError(f"rate_policy must be 'as_of' or 'current', got {rate_policy!r}")
-    if not pricings:
-        raise ValueError("pricings must name at least one pricing")
-    current_at = (now or datetime.now(UTC)) if rate_policy == "current" else None
-    where = _filters(include_synthetic, model, gpu)
-    items: dict[int, dict[str, Any]] = {}
-    for row in _priced_rows(conn, where, pricings, current_at):
-        item = items.get(row.id)
-        if item is None:
-            item = items[row.id] = _describe(row, rate_policy, current_at)
-        when = "at run time" if current_at is None else "now"
-        at = item["priced_at"].isoformat().replace("+00:00", "Z")
-        item["costs"][row.pricing] = _cost(row, row.pricing, f"{when} ({at})")
-    return list(items.values())
-
-
-def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) -> dict[str, Any]:
-    point = row.raw.get("point", {})
-    tpot = row.median_tpot_ms
-    return {
-        "id": row.id,
-        "model_id": row.model_id,
-        "model_slug": row.model_slug,
-        "engine": row.engine,
-        "engine_version": row.engine_version,
-        "gpu": row.gpu,
-        "gpu_count": row.gpu_count,
-        "tensor_parallel_size": row.tensor_parallel_size,
-        "driver_version": row.driver_version,
-        "input_len": row.input_len,
-        "output_len": row.output_len,
-        "range_ratio": point.get("range_ratio"),
-        # None: the run had no concurrency cap (the column then holds num_prompts).
-        "concurrency": point.get("concurrency", row.concurrency),
-        "num_prompts": row.num_prompts,
-        "started_at": row.started_at,
-        "recorded_at": row.recorded_at,
-        "dummy_weights": row.dummy_weights,
-        "synthetic": row.synthetic,
-        "request_throughput": row.request_throughput,
-        "output_throughput": row.output_throughput,
-        "total_token_throughput": row.total_token_throughput,
-        "output_tokens_per_s_per_gpu": _per_gpu(row.output_throughput, row.gpu_count),
-        "total_tokens_per_s_per_gpu": _per_gpu(row.total_token_throughput, row.gpu_count),
-        **{name: getattr(row, name) for name in _LATENCY_COLUMNS},
-        "p99_itl_ms": _dec(point.get("p99_itl_ms")),
-        "p99_e2el_ms": _dec(point.get("p99_e2el_ms")),
-        "interactivity": 1000.0 / float(tpot) if tpot else None,
-        "rate_policy": rate_policy,
-        "priced_at": current_at or row.started_at,
-        "costs": {},
-    }
-
-
-_SWEEP_KEY = (
-    "model_id",
-    "model_slug",
-    "engine",
-    "engine_version",
-    "gpu",
-    "gpu_count",
-    "tensor_parallel_size",
-    "input_len",
-    "output_len",
-    "dummy_weights",
-    "synthetic",
-)
-
-
-def headline_costs(
-    items: Iterable[dict[str, Any]],
-    *,
-    interactivity_floors: Sequence[float] = (20, 50),
-    basis: Literal["output", "total"] = "output",
-) -> list[dict[str, Any]]:
-    """InferenceMAX headlines of :func:`self_hosted_costs` items, per sweep and pricing.
-
-    A sweep is one setup (model, engine version, GPU and count, lengths) over
-    concurrencies. Per pricing: the cheapest point whose interactivity is at
-    least each floor (``"interactivity>=20"``...) and the point of maximum
-    per-GPU throughput (``"max_throughput"``); None where no point qualifies.
-    Each headline is ``{"id", "concurrency", "interactivity", "usd_per_mtok",
-    "rate"}`` with ``usd_per_mtok`` on ``basis``.
-    """
-    cost_key = f"{basis}_usd_per_mtok"
-    tps_key = f"{basis}_tokens_per_s_per_gpu"
-    sweeps: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for item in items:
-        sweeps.setdefault(tuple(item[k] for k in _SWEEP_KEY), []).append(item)
-    out = []
-    for key, members in sweeps.items():
-        by_pricing: dict[str, dict[str, Any]] = {}
-        for pricing in sorted({p for m in members for p in m["costs"]}):
-            priced = [m for m in members if m["costs"][pricing][cost_key] is not None]
-            lines = {
-                f"interactivity>={floor:g}": _cheapest(
-                    [m for m in priced if (m["interactivity"] or 0) >= floor], pricing, cost_key
-                )
-                for floor in interactivity_floors
-            }
-            top = max(priced, key=lambda m: m[tps_key], default=None)
-            lines["max_throughput"] = None if top is None else _headline(top, pricing, cost_key)
-            by_pricing[pricing] = lines
-        out.append(dict(zip(_SWEEP_KEY, key, strict=True)) | {"headlines": by_pricing})
-    return out
-
-
-def _cheapest(
-    candidates: list[dict[str, Any]], pricing: str, cost_key: str
-) -> dict[str, Any] | None:
-    # Ties go to the point that is faster per user.
-    best = min(
-        candidates,
-        key=lambda m: (m["costs"][pricing][cost_key], -(m["interactivity"] or 0)),
-        default=None,
-    )
-    return None if best is None else _headline(best, pricing, cost_key)
-
-
-def _headline(item: dict[str, Any], pricing: str, cost_key: str) -> dict[str, Any]:
-    cost = item["costs"][pricing]
-    return {
-        "id": item["id"],
-        "concurrency": item["concurrency"],
-        "interactivity": item["interactivity"],
-        "usd_per_mtok": cost[cost_key],
-        "rate": cost["rate"],
-    }

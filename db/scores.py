@@ -132,9 +132,7 @@ def epoch_frame(engine: Engine) -> pl.DataFrame:
     """
     models = load_models()
     with engine.connect() as conn:
-        prices: dict[str, Decimal] = {
-            slug: price for slug, price in conn.execute(text(_INTRO_PRICE_SQL))
-        }
+        prices: dict[str, Decimal] = dict(conn.execute(text(_INTRO_PRICE_SQL)).tuples().all())
         scores = conn.execute(text("SELECT model_slug, benchmark, score FROM model_score")).all()
     by_model: dict[str, dict[str, object]] = {}
     for slug, benchmark, score in scores:

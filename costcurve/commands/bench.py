@@ -343,7 +343,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Stored benchmark points with self-hosted $/M tokens, one JSON object per line."""
         from costcurve.runtime import database_or_exit
-        from db.benchmarks import self_hosted_costs
+        from db.selfhost_costs import self_hosted_costs
 
         if rate_policy not in ("as_of", "current"):
             _fail(f"--rate-policy must be 'as_of' or 'current', got {rate_policy!r}")
