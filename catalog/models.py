@@ -18,9 +18,12 @@ explicit alias lists, after a few documented, mechanical normalisations:
    ``meta-llama/llama-3.3-70b-instruct-turbo`` -> ``llama-3.3-70b-instruct-turbo``),
    which covers vendor prefixes, ``accounts/fireworks/models/`` and litellm's
    provider prefixes;
-5. a Bedrock id (``us.anthropic.claude-3-5-sonnet-20241022-v2:0``) is also tried
-   without its region prefix, vendor prefix and ``-vN:M`` version suffix (a
-   version always has a colon there, so ``nemotron-nano-9b-v2`` keeps its ``-v2``);
+5. a Bedrock id (``us.anthropic.claude-3-5-sonnet-20241022-v2:0``), or an Oracle
+   OCI id spelled the same way (``xai.grok-4``), is also tried without its region
+   prefix, vendor prefix and ``-vN:M`` version suffix (a version always has a
+   colon there, so ``nemotron-nano-9b-v2`` keeps its ``-v2``), and a Databricks
+   endpoint name (``databricks-claude-sonnet-4``) without its ``databricks-``
+   prefix, which names the host, not the model;
 6. an alias written ``name-{date}`` matches ``name-YYYYMMDD`` and
    ``name-YYYY-MM-DD`` only: date snapshots are folded into one model only
    where the catalog says so. Short version suffixes such as ``-0324`` are
@@ -61,8 +64,10 @@ _DATE_SUFFIX = re.compile(r"^(?P<stem>.+)-(?:\d{8}|\d{4}-\d{2}-\d{2})$")
 _BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|ap|au|ca|jp|global|us-gov)\.")
 _BEDROCK_VENDOR = re.compile(
     r"^(?:anthropic|meta|amazon|mistral|deepseek|openai|qwen|cohere|ai21|writer|moonshot|moonshotai"
-    r"|minimax|google|nvidia|zai)\."
+    r"|minimax|google|nvidia|zai|xai)\."
 )
+# Databricks serves its pay-per-token models as endpoints named "databricks-<model>".
+_HOST_PREFIX = re.compile(r"^databricks-")
 # Bedrock/Vertex model versions always carry a colon ("-v2:0", "-1:0", "-v1:0:48k"); a bare "-v2"
 # is left alone because it is often part of the name (nemotron-nano-9b-v2).
 _VERSION_SUFFIX = re.compile(r"-v?\d+(?::[0-9k]+)+$")
@@ -127,7 +132,7 @@ def candidates(model_id: str) -> Iterator[str]:
             yield tail
     last = _BEDROCK_REGION.sub("", parts[-1])
     bare = _BEDROCK_VENDOR.sub("", last)
-    for key in (last, bare, _VERSION_SUFFIX.sub("", bare)):
+    for key in (last, bare, _VERSION_SUFFIX.sub("", bare), _HOST_PREFIX.sub("", bare)):
         if key and key != parts[-1]:
             yield key
 

@@ -344,14 +344,26 @@ def _close_withdrawn(
     o, v = kind.offering, kind.version
     seen = {tuple(_row(kind, obs)[0][c] for c in kind.key_columns) for obs, _ in latest}
     open_rows = conn.execute(
-        select(v.c.id, v.c.offering_id, *(o.c[c] for c in kind.key_columns))
+        select(
+            v.c.id,
+            v.c.offering_id,
+            v.c.valid_from,
+            v.c.last_seen_at,
+            *(o.c[c] for c in kind.key_columns),
+        )
         .join(o, o.c.id == v.c.offering_id)
-        .where(o.c.source == source, v.c.valid_to.is_(None), v.c.valid_from < t)
+        .where(o.c.source == source, v.c.valid_to.is_(None))
     ).all()
     if len(seen) < PARTIAL_LISTING_RATIO * len(open_rows):
         return
     result.listing_complete_applied = True
-    gone = [r for r in open_rows if tuple(r[2:]) not in seen]
+    # Only what was last seen no later than this snapshot can have been withdrawn
+    # by it: re-ingesting an old snapshot must not close offerings seen since.
+    gone = [
+        r
+        for r in open_rows
+        if tuple(r[4:]) not in seen and r.valid_from < t and r.last_seen_at <= t
+    ]
     if not gone:
         return
     conn.execute(
@@ -361,5 +373,5 @@ def _close_withdrawn(
     )
     result.closed_versions += len(gone)
     for r in gone:
-        key = dict(zip(kind.key_columns, r[2:], strict=True))
+        key = dict(zip(kind.key_columns, r[4:], strict=True))
         result.changes.append(PriceChange(kind_name, r[1], key, r[0], None, None, None, t))

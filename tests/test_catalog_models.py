@@ -294,6 +294,13 @@ def test_no_literal_alias_falls_under_another_models_date_pattern() -> None:
         ),
         ("groq", "groq/llama-3.3-70b-versatile", "llama-3.3-70b-instruct"),
         ("openrouter", "openrouter/deepseek/deepseek-chat", "deepseek-v3"),
+        ("anthropic", "claude-sonnet-3-7", "claude-3.7-sonnet"),
+        ("google-vertex", "grok-4.20-reasoning", "grok-4.20"),
+        ("cerebras", "zai-glm-4.7", "glm-4.7"),
+        ("cerebras", "qwen-3-235b-instruct", "qwen3-235b-a22b-instruct-2507"),
+        ("databricks", "databricks/databricks-claude-3-7-sonnet", "claude-3.7-sonnet"),
+        ("oci", "oci/xai.grok-4.1-fast", "grok-4.1-fast"),
+        ("bedrock_converse", "us.amazon.nova-2-pro-preview-20251202-v1:0", "nova-2-pro"),
     ],
 )
 def test_resolves_real_provider_ids(provider: str, model_id: str, slug: str) -> None:
@@ -317,6 +324,9 @@ def test_resolves_real_provider_ids(provider: str, model_id: str, slug: str) -> 
         ("openai", "gpt-4o-audio-preview"),
         ("openrouter", "google/gemini-2.5-flash-image"),
         ("openrouter", "openrouter/auto"),
+        # Cerebras and Vertex spell instruct models like base checkpoints: only there.
+        ("openrouter", "llama-3.1-8b"),
+        ("together", "gemma-4-26b"),
     ],
 )
 def test_leaves_ambiguous_or_different_models_unresolved(provider: str, model_id: str) -> None:
@@ -437,4 +447,4 @@ def test_most_ids_of_the_latest_openrouter_capture_resolve() -> None:
     rate = 1 - len(missing) / len(unique)
     print(f"\nOpenRouter 2026-08-03: {len(unique)} ids, resolved {rate:.1%}")
     # Routers, image/audio models, "~...-latest" pointers and niche fine-tunes stay out.
-    assert rate >= 0.75, f"unresolved: {missing}"
+    assert rate >= 0.85, f"unresolved: {missing}"

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.conftest import LiveServer
 from tests.support import fixture_files, require_shared
@@ -98,37 +97,3 @@ def test_health_reports_unreachable_database_as_503() -> None:
         response = httpx.get(f"{server.url}/health", timeout=10)
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
-
-
-@pytest.mark.slow
-def test_up_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    import signal
-    import time
-
-    from tests.conftest import free_port
-
-    port = free_port()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("COSTCURVE_")}
-    environ.pop("DATABASE_URL", None)
-    environ |= {"COSTCURVE_DATA_DIR": str(tmp_path / "data"), "COSTCURVE_API_PORT": str(port)}
-    proc = subprocess.Popen(
-        [*COSTCURVE, "up"], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-                assert time.monotonic() < deadline, "costcurve up did not serve /health"
-                time.sleep(0.3)
-        assert response.status_code == 200 and response.json()["database"] == "ok"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 0, output
-    assert "stopped" in output
-    pid_file = tmp_path / "data" / "pg" / "postmaster.pid"
-    assert not pid_file.exists(), "embedded PostgreSQL was left running"

@@ -100,15 +100,17 @@ def test_ingesting_every_openrouter_capture_in_order_is_exact_and_idempotent(
         assert inp == expected_open[(pid, tier)][0] * million
         assert out == expected_open[(pid, tier)][1] * million
 
-    # Idempotent: every capture again, in order, changes nothing.
-    for path in paths[-2:]:
+    # Idempotent: every capture again, in date order, changes nothing (an old
+    # snapshot must not withdraw offerings seen in later ones).
+    for path in paths:
         again = ingest_raw(
             engine, "openrouter", path.read_bytes(), observed_at=observed_at_for(path)
         )
-        assert again.result.new_versions == 0 and again.result.skipped == 0
+        assert (again.result.new_versions, again.result.closed_versions) == (0, 0), path.name
+        assert again.result.skipped == 0
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM llm_price_version")).scalar() == total_before
         runs = conn.execute(
             text("SELECT count(*), count(DISTINCT snapshot_sha256) FROM pipeline_run")
         ).one()
-    assert runs == (len(paths) + 2, len(paths))
+    assert runs == (2 * len(paths), len(paths))

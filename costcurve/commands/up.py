@@ -176,6 +176,7 @@ def register(app: typer.Typer) -> None:
             # Served deployments first, then the Prefect server, the API, the database.
             order = ["served deployments", "Prefect server", "API", "database"]
             for name, action in sorted(cleanups, key=lambda c: order.index(c[0])):
+                typer.echo(f"stopping {name}")
                 try:
                     action()
                 except Exception as exc:  # keep stopping the rest

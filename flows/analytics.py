@@ -1,0 +1,68 @@
+"""``refresh-analytics``: recompute the precomputed cost curves after an ingest.
+
+The curves are cached by ``api.curve_cache`` inside the API process, keyed by
+the data version (the latest finished pipeline run). This flow runs in another
+process, so it does two things: it reloads the version tables through
+``curve_cache.refresh`` (which also proves they load), and it asks the running
+API for the headline curve of every tier, so the API recomputes them now rather
+than on the first user request. An API that is not running is logged and
+skipped, not an error: the curves are then computed on first request.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import httpx
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import runtime
+
+CURVE_CACHE = "api.curve_cache"
+
+
+@task(name="reload-version-tables", cache_policy=NO_CACHE, timeout_seconds=600)
+def reload_version_tables() -> int | None:
+    """Price versions loaded by the curve cache, or None when there is no curve cache."""
+    if importlib.util.find_spec(CURVE_CACHE) is None:
+        get_run_logger().warning("%s is not installed: no precomputed curves", CURVE_CACHE)
+        return None
+    from api import curve_cache
+
+    return curve_cache.refresh(runtime.engine())
+
+
+@task(
+    name="warm-api-curves",
+    cache_policy=NO_CACHE,
+    timeout_seconds=600,
+    retries=2,
+    retry_delay_seconds=[5, 20],
+)
+def warm_api_curves(base_url: str) -> dict[str, Any]:
+    """Request each tier's cost curve from the API so it recomputes them now."""
+    from catalog.models import TIERS
+
+    logger = get_run_logger()
+    try:
+        httpx.get(f"{base_url}/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        logger.info("API at %s not reachable (%s); curves compute on first request", base_url, exc)
+        return {"api": "unreachable"}
+    statuses = {}
+    for tier in TIERS:
+        response = httpx.get(f"{base_url}/v1/cost-curve", params={"tier": tier}, timeout=120)
+        statuses[tier] = response.status_code
+        if response.status_code >= 500:
+            response.raise_for_status()
+    logger.info("cost curves recomputed by the API: %s", statuses)
+    return {"api": "warmed", "status_by_tier": statuses}
+
+
+@flow(name="refresh-analytics", description="Recompute the precomputed cost curves.")
+def refresh_analytics() -> dict[str, Any]:
+    loaded = reload_version_tables()
+    warmed = warm_api_curves(runtime.api_internal_url())
+    return {"price_versions_loaded": loaded, **warmed}

@@ -1,0 +1,134 @@
+"""Prefect tasks of a scrape: fetch -> parse -> persist, one chain per source.
+
+The tasks are async so that many sources run concurrently in one flow run;
+each runs its blocking step (``flows/steps.py``) in a worker thread. Only the
+fetch touches the network, so only it retries on transient errors
+(exponential backoff with jitter). Parsing is deterministic and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import TaskRun
+from prefect.runtime import task_run
+from prefect.states import State
+from prefect.tasks import exponential_backoff
+
+from flows import runtime, steps
+from flows.fetchers import Recording, Snapshot, fetch_live, read_recording
+from scrapers.base import Observation
+from scrapers.http import RETRY_STATUSES
+
+FETCH_TIMEOUT_S = 300  # scrapers.http already waits out Retry-After (<=120 s) inside
+PARSE_TIMEOUT_S = 120
+PERSIST_TIMEOUT_S = 600
+
+
+def is_transient(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
+    """Retry network trouble and server errors; a 403/404 or a bad file will not heal."""
+    exc = state.data
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        return status >= 500 or status in RETRY_STATUSES
+    return isinstance(exc, httpx.TransportError | TimeoutError | ConnectionError)
+
+
+def _run_name(step: str) -> Any:
+    """``fetch-openrouter``, or ``fetch-openrouter-2026-07-17`` for a recording of that day."""
+
+    def name() -> str:
+        params = task_run.parameters
+        label = params.get("label")
+        return f"{step}-{params.get('source', '?')}" + (f"-{label}" if label else "")
+
+    return name
+
+
+@task(
+    name="fetch",
+    task_run_name=_run_name("fetch"),
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=is_transient,
+    timeout_seconds=FETCH_TIMEOUT_S,
+    cache_policy=NO_CACHE,
+)
+async def fetch(source: str, recording: Recording | None, label: str = "") -> Snapshot:
+    """The raw response: from the network, or a recorded file in replay mode."""
+    if recording is None:
+        return await asyncio.to_thread(fetch_live, source)
+    return await asyncio.to_thread(read_recording, source, recording)
+
+
+@task(
+    name="parse",
+    task_run_name=_run_name("parse"),
+    timeout_seconds=PARSE_TIMEOUT_S,
+    cache_policy=NO_CACHE,
+)
+async def parse(source: str, snapshot: Snapshot, label: str = "") -> list[Observation]:
+    """Normalized observations; a page it does not recognise fails with ParseError."""
+    return await asyncio.to_thread(steps.parse_snapshot, snapshot)
+
+
+@task(
+    name="persist",
+    task_run_name=_run_name("persist"),
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_jitter_factor=0.5,
+    timeout_seconds=PERSIST_TIMEOUT_S,
+    cache_policy=NO_CACHE,
+)
+async def persist(
+    source: str,
+    snapshot: Snapshot,
+    observations: list[Observation],
+    trigger: str,
+    label: str = "",
+) -> steps.SourceResult:
+    """Archive the raw response and version its observations."""
+    return await asyncio.to_thread(
+        steps.persist_snapshot,
+        runtime.engine(),
+        snapshot,
+        observations,
+        trigger=trigger,
+        flow_run_id=runtime.flow_run_id(),
+    )
+
+
+@task(
+    name="record-failure",
+    task_run_name=_run_name("record-failure"),
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_jitter_factor=0.5,
+    timeout_seconds=PERSIST_TIMEOUT_S,
+    cache_policy=NO_CACHE,
+)
+async def record_failure(
+    source: str,
+    error: BaseException,
+    snapshot: Snapshot | None,
+    trigger: str,
+    origin: str,
+    label: str = "",
+) -> steps.SourceResult:
+    """The failed fetch or parse upstream, as a failed pipeline run (nothing versioned)."""
+    return await asyncio.to_thread(
+        steps.record_failure,
+        runtime.engine(),
+        source,
+        error,
+        snapshot,
+        trigger=trigger,
+        flow_run_id=runtime.flow_run_id(),
+        origin=origin,
+    )
