@@ -10,20 +10,11 @@ from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
+from scrapers.base import GpuPricing
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
 
-Pricing = Literal[
-    "on_demand",
-    "spot",
-    "community",
-    "reserved_1w",
-    "reserved_1m",
-    "reserved_3m",
-    "reserved_6m",
-    "reserved_1y",
-    "reserved_3y",
-]
+Pricing = GpuPricing
 GPU_COLUMNS = (
     "source",
     "provider",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -167,6 +167,21 @@ def tidy(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (20, not 2E+1)."""
     value = value.normalize()
     return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
+# APIs that send prices as JSON floats carry binary noise (0.0799999993 for 0.08);
+# a millionth of a dollar per million tokens is far below any real price step.
+FLOAT_PRICE_STEP = Decimal("0.000001")
+
+
+def json_float_usd(source: str, value: object, where: str) -> Decimal:
+    """A price parsed from JSON with ``parse_float=Decimal``, rounded off float noise."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ParseError(source, f"{where} is not a number: {value!r}")
+    price = Decimal(value).quantize(FLOAT_PRICE_STEP, rounding=ROUND_HALF_EVEN)
+    if price < 0:
+        raise ParseError(source, f"negative {where}: {value}")
+    return tidy(price)
 
 
 def to_decimal(value: str | float | int | Decimal) -> Decimal:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from scrapers.base import LlmPrice, ParseError, SourceInfo, looks_blocked, tidy
+from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, looks_blocked
 from scrapers.http import request_bytes
 
 SLUG = "deepinfra"
@@ -33,7 +33,6 @@ SOURCE = SourceInfo(
 # Prices arrive as binary floats, some with conversion noise well below a cent
 # (0.0799999993, 0.1300000002); a millionth of a dollar per million tokens is
 # far below any real price step, so rounding there recovers the listed price.
-_PRICE_STEP = Decimal("0.000001")
 
 
 def fetch(client: httpx.Client) -> bytes:
@@ -57,12 +56,7 @@ def _models(raw: bytes) -> list[dict[str, Any]]:
 
 
 def _usd(value: Any, model_id: str, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ParseError(SLUG, f"{model_id}: pricing.{field} is not a number: {value!r}")
-    price = Decimal(value).quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
-    if price < 0:
-        raise ParseError(SLUG, f"{model_id}: negative pricing.{field}: {value}")
-    return tidy(price)
+    return json_float_usd(SLUG, value, f"{model_id}: pricing.{field}")
 
 
 def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:

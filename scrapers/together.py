@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from scrapers.base import LlmPrice, ParseError, SourceInfo, looks_blocked, tidy
+from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, looks_blocked
 from scrapers.http import request_bytes
 
 SLUG = "together"
@@ -34,7 +34,6 @@ SOURCE = SourceInfo(
 LLM_TYPES = frozenset({"chat", "language"})
 # The API serialises prices as binary floats (0.18000000000000002); a millionth
 # of a dollar per million tokens is far below any real price step.
-_PRICE_STEP = Decimal("0.000001")
 _FREE_MARK = re.compile(r"\bfree\b", re.IGNORECASE)
 
 
@@ -62,12 +61,7 @@ def _models(raw: bytes) -> list[dict[str, Any]]:
 
 
 def _usd(value: Any, model_id: str, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise ParseError(SLUG, f"{model_id}: pricing.{field} is not a number: {value!r}")
-    price = Decimal(value).quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
-    if price < 0:
-        raise ParseError(SLUG, f"{model_id}: negative pricing.{field}: {value}")
-    return tidy(price)
+    return json_float_usd(SLUG, value, f"{model_id}: pricing.{field}")
 
 
 def _listed_as_free(entry: dict[str, Any]) -> bool:

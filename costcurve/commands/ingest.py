@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from costcurve.commands.parse import observed_at_option
+from costcurve.commands.parse import observed_at_option, require_source_and_file
 from costcurve.output import dumps
 from costcurve.runtime import database_or_exit
 
@@ -30,16 +30,8 @@ def register(app: typer.Typer) -> None:
         """Parse FILE and version its prices; prints what changed."""
         from db.pipeline import ingest_raw
         from scrapers.base import ParseError
-        from scrapers.registry import get_source
 
-        try:
-            get_source(source)
-        except KeyError as exc:
-            typer.echo(f"error: {exc.args[0]}", err=True)
-            raise typer.Exit(2) from None
-        if not file.is_file():
-            typer.echo(f"error: {file} is not a file", err=True)
-            raise typer.Exit(2)
+        require_source_and_file(source, file)
         when = observed_at_option(observed_at, file)
         _, engine = database_or_exit(require_head=True)
         try:

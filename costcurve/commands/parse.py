@@ -28,7 +28,8 @@ def observed_at_option(value: str | None, file: Path) -> datetime:
     return utc(day) if day else datetime.now(UTC)
 
 
-def read_and_parse(source: str, file: Path, observed_at: datetime) -> list:
+def require_source_and_file(source: str, file: Path) -> None:
+    """Exit 2 with a message for an unknown source (listing the known ones) or a missing file."""
     try:
         get_source(source)
     except KeyError as exc:
@@ -37,6 +38,10 @@ def read_and_parse(source: str, file: Path, observed_at: datetime) -> list:
     if not file.is_file():
         typer.echo(f"error: {file} is not a file", err=True)
         raise typer.Exit(2)
+
+
+def read_and_parse(source: str, file: Path, observed_at: datetime) -> list:
+    require_source_and_file(source, file)
     try:
         return parse_source(source, file.read_bytes(), observed_at=observed_at)
     except ParseError as exc:
