@@ -114,6 +114,7 @@ def _measured_throughput(engine: Engine, model: str, gpu: str) -> Decimal | None
     ),
 )
 def breakeven(
+    request: Request,
     engine: EngineDep,
     model: Annotated[str, Query(description="Canonical model slug")],
     monthly_tokens: Annotated[float, Query(gt=0, description="Tokens per month")],
@@ -173,7 +174,7 @@ def breakeven(
         "cheaper": result.cheaper,
         "breakeven_monthly_tokens": result.breakeven_monthly_tokens,
     }
-    return Response(dumps(body), media_type="application/json")
+    return cached(request, dumps(body).encode(), "application/json")
 
 
 def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:

@@ -194,3 +194,23 @@ def test_openapi_documents_every_route_with_a_summary(api: httpx.Client) -> None
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/cost-curve?tier=frontier",
+        "/v1/prices",
+        "/v1/prices/history?model=gpt-4o",
+        "/v1/gpu-rates",
+        "/v1/gpu-rates/history?gpu=H100-SXM-80GB",
+        "/v1/changes",
+        "/v1/runs",
+        "/v1/self-hosted",
+    ],
+)
+def test_read_routes_carry_etag_and_cache_control(api: httpx.Client, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"].startswith('"')
+    assert "max-age=" in response.headers["cache-control"]
