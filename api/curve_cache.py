@@ -4,8 +4,8 @@ The version tables are loaded into memory once per *data version* (the latest
 finished pipeline run) and each computed curve is kept as its serialized JSON
 and CSV, so a repeated ``/v1/cost-curve`` request costs a dictionary lookup.
 The API checks the data version at most every ``CHECK_INTERVAL_S`` seconds; the
-``refresh-analytics`` flow calls :func:`refresh` after every ingest so the
-first request after a scrape does not pay for the reload.
+``refresh-analytics`` flow requests every tier's curve after each ingest so the
+first user request after a scrape does not pay for the reload.
 """
 
 from __future__ import annotations
@@ -63,13 +63,6 @@ def _state(engine: Engine, *, force: bool = False) -> _State:
             state.version = version
             state.results.clear()
     return state
-
-
-def refresh(engine: Engine) -> int:
-    """Reload after an ingest; returns the number of LLM price versions loaded."""
-    state = _state(engine, force=True)
-    assert state.llm is not None
-    return state.llm.height
 
 
 def frames(engine: Engine) -> tuple[str, pl.DataFrame, pl.DataFrame]:

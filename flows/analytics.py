@@ -2,16 +2,15 @@
 
 The curves are cached by ``api.curve_cache`` inside the API process, keyed by
 the data version (the latest finished pipeline run). This flow runs in another
-process, so it does two things: it reloads the version tables through
-``curve_cache.refresh`` (which also proves they load), and it asks the running
-API for the headline curve of every tier, so the API recomputes them now rather
-than on the first user request. An API that is not running is logged and
-skipped, not an error: the curves are then computed on first request.
+process, so it asks the running API for the headline curve of every tier: the
+API sees the new data version, reloads the version tables and recomputes the
+curves now rather than on the first user request. An API that is not running
+is logged and skipped, not an error: the curves are then computed on first
+request.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import httpx
@@ -19,19 +18,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import runtime
-
-CURVE_CACHE = "api.curve_cache"
-
-
-@task(name="reload-version-tables", cache_policy=NO_CACHE, timeout_seconds=600)
-def reload_version_tables() -> int | None:
-    """Price versions loaded by the curve cache, or None when there is no curve cache."""
-    if importlib.util.find_spec(CURVE_CACHE) is None:
-        get_run_logger().warning("%s is not installed: no precomputed curves", CURVE_CACHE)
-        return None
-    from api import curve_cache
-
-    return curve_cache.refresh(runtime.engine())
 
 
 @task(
@@ -63,6 +49,4 @@ def warm_api_curves(base_url: str) -> dict[str, Any]:
 
 @flow(name="refresh-analytics", description="Recompute the precomputed cost curves.")
 def refresh_analytics() -> dict[str, Any]:
-    loaded = reload_version_tables()
-    warmed = warm_api_curves(runtime.api_internal_url())
-    return {"price_versions_loaded": loaded, **warmed}
+    return warm_api_curves(runtime.api_internal_url())

@@ -31,10 +31,6 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _load_reference(engine: Any) -> None:
-    import importlib.util
-
-    if importlib.util.find_spec("db.backfill") is None:
-        return
     from db.backfill import load_reference_history
 
     result = load_reference_history(engine).result
