@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from bs4 import BeautifulSoup, Tag
 
-from scrapers._pricing_markdown import amount, modality_of, slug
+from scrapers._pricing_markdown import amount, modality_of, slug, token_price
 from scrapers.base import LlmPrice, ParseError, to_decimal
 
 SLUG = "google"
@@ -88,7 +88,20 @@ def parse_vertex(markup: str, *, observed_at: datetime) -> list[LlmPrice]:
             _maas_table(rows, found)
     if not found:
         raise ParseError(SLUG, "Vertex pricing page without Gemini '(/1M tokens)' price tables")
-    return [_price(key, prices, observed_at) for key, prices in _collapse(found).items()]
+    return [
+        token_price(
+            source=SLUG,
+            provider=PROVIDER,
+            source_url=URL,
+            provider_model_id=pid,
+            prices=prices,
+            observed_at=observed_at,
+            variant=variant,
+            context_tier=tier,
+            modality=modality,
+        )
+        for (pid, variant, tier, modality), prices in _collapse(found).items()
+    ]
 
 
 def _heading(table: Tag) -> str:
@@ -211,22 +224,3 @@ def _collapse(found: Found) -> Found:
         else:
             out.update(entries)
     return out
-
-
-def _price(key: Key, prices: dict[str, Decimal], observed_at: datetime) -> LlmPrice:
-    pid, variant, tier, modality = key
-    return LlmPrice(
-        source=SLUG,
-        provider=PROVIDER,
-        provider_model_id=pid,
-        input_usd_per_mtok=prices.get("input"),
-        output_usd_per_mtok=prices.get("output"),
-        cached_input_usd_per_mtok=prices.get("cached"),
-        cache_write_usd_per_mtok=prices.get("cache_write"),
-        cache_write_1h_usd_per_mtok=prices.get("cache_write_1h"),
-        variant=variant,
-        context_tier=tier,
-        modality=modality,
-        observed_at=observed_at,
-        source_url=URL,
-    )

@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from bs4 import BeautifulSoup, Tag
 
-from scrapers.base import ParseError, looks_blocked, to_decimal
+from scrapers.base import LlmPrice, ParseError, looks_blocked, to_decimal
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _SEPARATOR = re.compile(r":?-{3,}:?")
@@ -135,3 +136,40 @@ def modality_of(label: str | None) -> str:
     if "text" in lowered:
         return "text"
     return next((m for m in ("audio", "image", "video") if m in lowered), "text")
+
+
+# Short keys the page parsers collect prices under -> LlmPrice fields.
+_PRICE_FIELDS = {
+    "input": "input_usd_per_mtok",
+    "output": "output_usd_per_mtok",
+    "cached": "cached_input_usd_per_mtok",
+    "cache_write": "cache_write_usd_per_mtok",
+    "cache_write_1h": "cache_write_1h_usd_per_mtok",
+}
+
+
+def token_price(
+    *,
+    source: str,
+    provider: str,
+    source_url: str,
+    provider_model_id: str,
+    prices: dict[str, Decimal] | dict[str, Decimal | None],
+    observed_at: datetime,
+    variant: str = "standard",
+    context_tier: str | None = None,
+    modality: str = "text",
+) -> LlmPrice:
+    """One LlmPrice from prices keyed by short name (``input``) or field name."""
+    fields = {name: prices.get(short, prices.get(name)) for short, name in _PRICE_FIELDS.items()}
+    return LlmPrice(
+        source=source,
+        provider=provider,
+        provider_model_id=provider_model_id,
+        **fields,
+        variant=variant,
+        context_tier=context_tier,
+        modality=modality,
+        observed_at=observed_at,
+        source_url=source_url,
+    )

@@ -25,6 +25,7 @@ from scrapers._pricing_markdown import (
     is_html,
     page_text,
     slug,
+    token_price,
 )
 from scrapers.base import LlmPrice, ParseError, SourceInfo
 from scrapers.http import request_bytes
@@ -179,23 +180,15 @@ def _mentions(prose: str, name: str) -> bool:
 
 
 def _price(
-    pid: str,
-    prices: dict[str, Decimal | None],
-    variant: str,
-    tier: str | None,
-    observed_at: datetime,
+    pid: str, prices: dict[str, Decimal | None], variant: str, tier: str | None, at: datetime
 ) -> LlmPrice:
-    return LlmPrice(
+    return token_price(
         source=SLUG,
         provider="anthropic",
+        source_url=URL,
         provider_model_id=pid,
-        input_usd_per_mtok=prices.get("input_usd_per_mtok"),
-        output_usd_per_mtok=prices.get("output_usd_per_mtok"),
-        cached_input_usd_per_mtok=prices.get("cached_input_usd_per_mtok"),
-        cache_write_usd_per_mtok=prices.get("cache_write_usd_per_mtok"),
-        cache_write_1h_usd_per_mtok=prices.get("cache_write_1h_usd_per_mtok"),
+        prices=prices,
+        observed_at=at,
         variant=variant,
         context_tier=tier,
-        observed_at=observed_at,
-        source_url=URL,
     )

@@ -27,6 +27,7 @@ from scrapers._pricing_markdown import (
     modality_of,
     page_text,
     slug,
+    token_price,
 )
 from scrapers.base import LlmPrice, ParseError, SourceInfo, to_decimal
 from scrapers.http import request_bytes
@@ -115,7 +116,19 @@ def _model_section(heading: str, body: list[Block], observed_at: datetime) -> li
         variant = named or (tabs[k] if tabs else "standard")
         for (tier, modality), prices in _table_prices(heading, rows).items():
             for pid in ids or [slug(re.sub(r"[^\w\s.-]", "", heading))]:
-                out.append(_price(pid, variant, tier, modality, prices, observed_at))
+                out.append(
+                    token_price(
+                        source=SLUG,
+                        provider="google",
+                        source_url=URL,
+                        provider_model_id=pid,
+                        prices=prices,
+                        observed_at=observed_at,
+                        variant=variant,
+                        context_tier=tier,
+                        modality=modality,
+                    )
+                )
     return out
 
 
@@ -176,26 +189,3 @@ def _cell_prices(cell: str) -> list[tuple[Decimal, str | None, str | None]]:
             )
         )
     return out
-
-
-def _price(
-    pid: str,
-    variant: str,
-    tier: str | None,
-    modality: str,
-    prices: dict[str, Decimal],
-    observed_at: datetime,
-) -> LlmPrice:
-    return LlmPrice(
-        source=SLUG,
-        provider="google",
-        provider_model_id=pid,
-        input_usd_per_mtok=prices.get("input"),
-        output_usd_per_mtok=prices.get("output"),
-        cached_input_usd_per_mtok=prices.get("cached"),
-        variant=variant,
-        context_tier=tier,
-        modality=modality,
-        observed_at=observed_at,
-        source_url=URL,
-    )

@@ -16,7 +16,14 @@ from decimal import Decimal
 
 import httpx
 
-from scrapers._pricing_markdown import amount, blocks, html_to_markdown, is_html, page_text
+from scrapers._pricing_markdown import (
+    amount,
+    blocks,
+    html_to_markdown,
+    is_html,
+    page_text,
+    token_price,
+)
 from scrapers.base import LlmPrice, ParseError, SourceInfo
 from scrapers.http import request_bytes
 
@@ -93,7 +100,17 @@ def _table(rows: list[list[str]], variant: str, observed_at: datetime) -> list[L
             entry = found.setdefault((model, modality, tier), {})
             entry[field] = _token_price(cells[i])
     return [
-        _price(model, modality, tier, variant, prices, observed_at)
+        token_price(
+            source=SLUG,
+            provider="openai",
+            source_url=URL,
+            provider_model_id=model,
+            prices=prices,
+            observed_at=observed_at,
+            variant=variant,
+            context_tier=tier,
+            modality=modality,
+        )
         for (model, modality, tier), prices in found.items()
         if prices.get("input") is not None or prices.get("output") is not None
     ]
@@ -119,26 +136,3 @@ def _token_price(cell: str) -> Decimal | None:
     if "/" in cell or not cell.strip().startswith("$"):
         return None
     return amount(cell)
-
-
-def _price(
-    model: str,
-    modality: str,
-    tier: str | None,
-    variant: str,
-    prices: dict[str, Decimal | None],
-    observed_at: datetime,
-) -> LlmPrice:
-    return LlmPrice(
-        source=SLUG,
-        provider="openai",
-        provider_model_id=model,
-        input_usd_per_mtok=prices.get("input"),
-        output_usd_per_mtok=prices.get("output"),
-        cached_input_usd_per_mtok=prices.get("cached"),
-        variant=variant,
-        context_tier=tier,
-        modality=modality,
-        observed_at=observed_at,
-        source_url=URL,
-    )
