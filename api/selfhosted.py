@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from analytics.breakeven import SelfHostPlan, compare
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, table
+from api.sql import in_effect
 from catalog import load_models
 from costcurve.output import dumps
 from db.selfhost_costs import USABLE_RATE_SQL, headline_costs, self_hosted_costs
@@ -64,14 +65,14 @@ def self_hosted(
 
 
 def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
-    sql = """
+    sql = f"""
         SELECT o.provider, o.source, o.provider_model_id,
                (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
         WHERE o.model_slug = :model AND o.variant = 'standard' AND o.context_tier IS NULL
           AND o.modality = 'text' AND NOT v.free AND v.input_usd_per_mtok > 0
           AND v.output_usd_per_mtok IS NOT NULL
-          AND v.valid_from <= :now AND (v.valid_to IS NULL OR v.valid_to > :now)
+          AND {in_effect("now")}
         ORDER BY blended, o.provider LIMIT 1
     """
     with engine.connect() as conn:
@@ -84,7 +85,7 @@ def _cheapest_rate(engine: Engine, gpu: str, pricing: str) -> dict[str, Any] | N
         SELECT o.provider, o.source, o.region, v.usd_per_gpu_hour, v.id AS version_id
         FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
         WHERE o.gpu = :gpu AND o.pricing = :pricing AND {USABLE_RATE_SQL}
-          AND v.valid_from <= :now AND (v.valid_to IS NULL OR v.valid_to > :now)
+          AND {in_effect("now")}
         ORDER BY v.usd_per_gpu_hour, o.provider LIMIT 1
     """
     params = {"gpu": gpu, "pricing": pricing, "now": datetime.now(UTC)}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
+from api.sql import aware, equal_filters, in_effect
 from scrapers.base import GpuPricing
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
@@ -45,15 +46,6 @@ _SELECT = """
 """
 
 
-def _filters(**values: Any) -> tuple[list[str], dict[str, Any]]:
-    where, params = [], {}
-    for name, value in values.items():
-        if value is not None:
-            where.append(f"o.{name} = :{name}")
-            params[name] = value
-    return where, params
-
-
 @router.get("/gpu-rates", summary="Current GPU rental rates per GPU-hour (filter by GPU, provider)")
 def gpu_rates(
     request: Request,
@@ -66,8 +58,8 @@ def gpu_rates(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = _filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
-    where += ["v.valid_from <= :now", "(v.valid_to IS NULL OR v.valid_to > :now)"]
+    where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
+    where.append(in_effect("now"))
     params["now"] = datetime.now(UTC)
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
@@ -103,11 +95,10 @@ def gpu_rate_history(
     as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = _filters(gpu=gpu, provider=provider, pricing=pricing)
+    where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing)
     if as_of is not None:
-        as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-        where += ["v.valid_from <= :as_of", "(v.valid_to IS NULL OR v.valid_to > :as_of)"]
-        params["as_of"] = as_of
+        where.append(in_effect("as_of"))
+        params["as_of"] = aware(as_of)
     sql = (
         _SELECT
         + " WHERE "

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
+from api.sql import aware, equal_filters, in_effect
 from catalog import load_models
 from catalog.models import Tier
 from costcurve.output import _plain
@@ -75,18 +76,11 @@ def prices(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where = ["v.valid_from <= :now", "(v.valid_to IS NULL OR v.valid_to > :now)"]
-    params: dict[str, Any] = {"now": datetime.now(UTC)}
-    for column, value in (
-        ("o.provider", provider),
-        ("o.model_slug", model),
-        ("o.source", source),
-        ("o.variant", variant),
-    ):
-        if value is not None:
-            name = column.split(".")[1]
-            where.append(f"{column} = :{name}")
-            params[name] = value
+    where, params = equal_filters(
+        provider=provider, model_slug=model, source=source, variant=variant
+    )
+    where.append(in_effect("now"))
+    params["now"] = datetime.now(UTC)
     if tier is not None:
         where.append("o.model_slug = ANY(:tier_models)")
         params["tier_models"] = _slugs_in_tier(tier)
@@ -141,23 +135,12 @@ def price_history(
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)
-    where: list[str] = []
-    params: dict[str, Any] = {}
-    for column, value in (
-        ("o.provider", provider),
-        ("o.provider_model_id", provider_model_id),
-        ("o.model_slug", model),
-        ("o.source", source),
-    ):
-        if value is not None:
-            name = column.split(".")[1]
-            where.append(f"{column} = :{name}")
-            params[name] = value
+    where, params = equal_filters(
+        provider=provider, provider_model_id=provider_model_id, model_slug=model, source=source
+    )
     if as_of is not None:
-        where += ["v.valid_from <= :as_of", "(v.valid_to IS NULL OR v.valid_to > :as_of)"]
-        params["as_of"] = as_of
+        where.append(in_effect("as_of"))
+        params["as_of"] = aware(as_of)
     sql = (
         _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
         "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
