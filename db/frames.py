@@ -92,8 +92,7 @@ def llm_versions(conn: Connection) -> pl.DataFrame:
     """Standard text prices of resolved models, with the catalog tier (analytics.curves)."""
     frame = _copy_frame(conn, _LLM_SQL, _LLM_SCHEMA)  # type: ignore[arg-type]
     tiers = pl.DataFrame(
-        {"model": list(tier_of()), "tier": list(tier_of().values())},
-        schema={"model": pl.String, "tier": pl.String},
+        list(tier_of().items()), schema={"model": pl.String, "tier": pl.String}, orient="row"
     )
     return frame.join(tiers, on="model", how="inner").with_columns(self_hosted=pl.lit(False))
 

@@ -58,3 +58,19 @@ def assert_timing(measured: float | None, known: float, *, early: float, late: f
     assert known - early <= measured <= known + late, (
         f"measured {measured:.1f} ms, expected {known:.1f} ms (-{early}/+{late})"
     )
+
+
+def parse_recorded(source: str, path: Path) -> list:
+    """Parse a recorded file of ``source`` at its capture date (through the registry)."""
+    from scrapers.registry import parse_source
+
+    return parse_source(source, path.read_bytes(), observed_at=observed_at_for(path))
+
+
+def llm_by_key(observations: list) -> dict:
+    """LLM prices keyed by (provider model id, variant, context tier, modality)."""
+    return {(o.provider_model_id, o.variant, o.context_tier, o.modality): o for o in observations}
+
+
+def input_cached_output(o: object) -> tuple:
+    return (o.input_usd_per_mtok, o.cached_input_usd_per_mtok, o.output_usd_per_mtok)  # type: ignore[attr-defined]

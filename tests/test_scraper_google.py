@@ -9,7 +9,13 @@ import pytest
 from scrapers import ParseError
 from scrapers.base import LlmPrice
 from scrapers.registry import parse_source
-from tests.support import fixture_files, observed_at_for
+from tests.support import (
+    fixture_files,
+    input_cached_output,
+    llm_by_key,
+    observed_at_for,
+    parse_recorded,
+)
 
 FILES = fixture_files("google")
 GEMINI = fixture_files("google", "gemini_pricing_*.md")
@@ -20,17 +26,16 @@ Key = tuple[str, str, str | None, str]
 
 
 def _parse(path: Path) -> list[LlmPrice]:
-    obs = parse_source("google", path.read_bytes(), observed_at=observed_at_for(path))
+    obs = parse_recorded("google", path)
     assert all(isinstance(o, LlmPrice) for o in obs)
-    return obs  # type: ignore[return-value]
+    return obs
 
 
 def _by_key(path: Path) -> dict[Key, LlmPrice]:
-    return {(o.provider_model_id, o.variant, o.context_tier, o.modality): o for o in _parse(path)}
+    return llm_by_key(_parse(path))
 
 
-def _ico(o: LlmPrice) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
-    return (o.input_usd_per_mtok, o.cached_input_usd_per_mtok, o.output_usd_per_mtok)
+_ico = input_cached_output
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
