@@ -193,11 +193,20 @@ def to_decimal(value: str | float | int | Decimal) -> Decimal:
         raise ValueError(f"not a price: {value!r}") from exc
 
 
-def load_json(source: str, raw: bytes) -> Any:
+def load_json(
+    source: str, raw: bytes, *, expected: str = "a JSON document", decimals: bool = False
+) -> Any:
+    """Decode a JSON response; ``decimals`` reads JSON floats as exact Decimals.
+
+    Anything else is a ParseError saying what was ``expected`` and what came
+    instead (naming a block or challenge page when it is one).
+    """
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_float=Decimal) if decimals else json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ParseError(source, f"expected a JSON document, got: {exc}") from exc
+        reason = looks_blocked(raw)
+        got = f"a {reason}" if reason else f"invalid JSON ({exc})"
+        raise ParseError(source, f"expected {expected}, got {got}") from exc
 
 
 def looks_blocked(raw: bytes) -> str | None:

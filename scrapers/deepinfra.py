@@ -9,14 +9,13 @@ LLMs and are left out.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
-from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, looks_blocked
+from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, load_json
 from scrapers.http import request_bytes
 
 SLUG = "deepinfra"
@@ -42,12 +41,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 
 def _models(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = looks_blocked(raw)
-        got = f"a {reason}" if reason else f"invalid JSON ({exc})"
-        raise ParseError(SLUG, f"expected a JSON document, got {got}") from exc
+    doc = load_json(SLUG, raw, expected="a JSON document", decimals=True)
     if isinstance(doc, dict) and isinstance(doc.get("data"), list) and doc["data"]:
         return doc["data"]
     if isinstance(doc, list) and doc:

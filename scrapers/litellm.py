@@ -10,7 +10,6 @@ mirror the file may add top-level non-dict values (``"last_updated"``).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections import defaultdict
@@ -20,7 +19,13 @@ from typing import Any
 
 import httpx
 
-from scrapers.base import LlmPrice, ParseError, SourceInfo, looks_blocked, per_token_to_per_mtok
+from scrapers.base import (
+    LlmPrice,
+    ParseError,
+    SourceInfo,
+    load_json,
+    per_token_to_per_mtok,
+)
 from scrapers.http import request_bytes
 
 SLUG = "litellm"
@@ -79,12 +84,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 
 def _document(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = looks_blocked(raw)
-        what = f"a {reason}" if reason else f"invalid JSON ({exc})"
-        raise ParseError(SLUG, f"expected the price map JSON object, got {what}") from exc
+    doc = load_json(SLUG, raw, expected="the price map JSON object", decimals=True)
     if not isinstance(doc, dict) or not any(isinstance(v, dict) for v in doc.values()):
         raise ParseError(SLUG, "expected a JSON object mapping model names to price entries")
     return doc

@@ -9,7 +9,6 @@ models are priced in other units or are not LLM APIs, so they are left out.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, looks_blocked
+from scrapers.base import LlmPrice, ParseError, SourceInfo, json_float_usd, load_json
 from scrapers.http import request_bytes
 
 SLUG = "together"
@@ -45,12 +44,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 
 def _models(raw: bytes) -> list[dict[str, Any]]:
-    try:
-        doc = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = looks_blocked(raw)
-        got = f"a {reason}" if reason else f"invalid JSON ({exc})"
-        raise ParseError(SLUG, f"expected a JSON array from /v1/models, got {got}") from exc
+    doc = load_json(SLUG, raw, expected="a JSON array from /v1/models", decimals=True)
     # Together answers with a bare array; an OpenAI-style {"data": [...]} is accepted
     # too in case the endpoint is aligned with the OpenAI schema later.
     if isinstance(doc, dict) and isinstance(doc.get("data"), list):

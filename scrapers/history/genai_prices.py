@@ -39,7 +39,6 @@ How prices become dated versions (tests/test_history_genai_prices.py):
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -49,7 +48,7 @@ from typing import Any
 import httpx
 
 from catalog import load_models, resolve_model
-from scrapers.base import LlmPrice, ParseError, looks_blocked, tidy, utc
+from scrapers.base import LlmPrice, ParseError, load_json, tidy, utc
 from scrapers.history.base import ChangeKind, HistoryItem
 from scrapers.http import request_bytes
 
@@ -81,12 +80,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 
 def _document(raw: bytes) -> list[Any]:
-    try:
-        doc = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = looks_blocked(raw)
-        what = f"a {reason}" if reason else f"invalid JSON ({exc})"
-        raise ParseError(NAME, f"expected the data.json provider list, got {what}") from exc
+    doc = load_json(NAME, raw, expected="the data.json provider list", decimals=True)
     if not isinstance(doc, list) or not all(
         isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("models"), list)
         for p in doc

@@ -30,7 +30,6 @@ How points become versions (tests/test_history_openrouterlist.py checks each):
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import httpx
 
 from catalog import resolve_model
-from scrapers.base import LlmPrice, ParseError, looks_blocked, tidy, utc
+from scrapers.base import LlmPrice, ParseError, load_json, tidy, utc
 from scrapers.history.base import ChangeKind, HistoryItem
 from scrapers.http import request_bytes
 
@@ -56,12 +55,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 
 def _document(raw: bytes) -> dict[str, Any]:
-    try:
-        doc = json.loads(raw, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = looks_blocked(raw)
-        what = f"a {reason}" if reason else f"invalid JSON ({exc})"
-        raise ParseError(NAME, f"expected the prices.json object, got {what}") from exc
+    doc = load_json(NAME, raw, expected="the prices.json object", decimals=True)
     if not isinstance(doc, dict) or not isinstance(doc.get("models"), dict):
         raise ParseError(NAME, "expected {as_of, model_count, models: {id: {...}}}")
     return doc
