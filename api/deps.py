@@ -1,13 +1,15 @@
-"""Request dependencies: one SQLModel session per request over the app's engine."""
+"""Request dependencies: the app's engine, injected by create_app.
+
+Routes read with SQLAlchemy Core over ``EngineDep`` (set-based queries and
+COPY-backed frames); there is no ORM session to manage per request.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 
 def get_engine_dep(request: Request) -> Engine:
@@ -15,10 +17,4 @@ def get_engine_dep(request: Request) -> Engine:
     return engine
 
 
-def get_session(engine: Annotated[Engine, Depends(get_engine_dep)]) -> Iterator[Session]:
-    with Session(engine) as session:
-        yield session
-
-
 EngineDep = Annotated[Engine, Depends(get_engine_dep)]
-SessionDep = Annotated[Session, Depends(get_session)]

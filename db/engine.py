@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 
 from sqlalchemy import Engine, create_engine
-from sqlmodel import Session
 
 from config import Settings, get_settings
 from db.embedded import APP_DATABASE, EmbeddedPostgres
@@ -46,9 +43,3 @@ def make_engine(url: str, **kwargs: object) -> Engine:
 @cache
 def get_engine() -> Engine:
     return make_engine(open_database().url)
-
-
-@contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    with Session(engine or get_engine()) as session:
-        yield session
