@@ -3,22 +3,12 @@
 FROM python:3.12-slim
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY scrapers scrapers
-COPY catalog catalog
-COPY config config
-COPY db db
-COPY analytics analytics
-COPY flows flows
-COPY api api
-COPY alerts alerts
-COPY benchmarks benchmarks
-COPY costcurve costcurve
-COPY migrations migrations
+# The whole tree: .dockerignore says what stays out, so a new package needs no
+# Dockerfile change.
+COPY . .
 RUN pip install -e . \
     && useradd --create-home --uid 10001 costcurve
 # prefect.yaml's pull step runs flow code from /app (entrypoints are relative paths).
-COPY prefect.yaml ./
 USER costcurve
 EXPOSE 8000 4200
 CMD ["costcurve", "serve-api", "--host", "0.0.0.0"]

@@ -15,9 +15,10 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from sqlalchemy import Connection, func, insert, select, update
 
-from alerts.channels import ChannelError, check_channel, mask_channel, redact
-from alerts.keys import verify_key
-from alerts.rules import (
+from api.deps import EngineDep
+from costcurve.alerts.channels import ChannelError, check_channel, mask_channel, redact
+from costcurve.alerts.keys import verify_key
+from costcurve.alerts.rules import (
     AlertEventList,
     AlertEventPublic,
     AlertRuleCreate,
@@ -26,8 +27,7 @@ from alerts.rules import (
     DeliveryPublic,
     rule_state,
 )
-from alerts.values import current_value
-from api.deps import EngineDep
+from costcurve.alerts.values import current_value
 from db.models import AlertDelivery, AlertEvent, AlertRule
 
 router = APIRouter(prefix="/v1/alert-rules", tags=["alerts"])
@@ -58,7 +58,7 @@ RuleId = Annotated[int, Path(ge=1, description="Alert rule id")]
 
 
 def _allow_private() -> bool:
-    from config import get_settings
+    from costcurve.config import get_settings
 
     return get_settings().alerts_allow_private_targets
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from fastapi import Query, Request, Response
 
-from config import get_settings
-from costcurve.output import _plain, dumps
+from costcurve.config import get_settings
+from costcurve.core.jsonenc import _plain, dumps
 
 Format = Literal["json", "csv"]
 FormatQuery = Query(alias="format", description="`json` (default) or `csv` for tables")

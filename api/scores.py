@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import HTTPException
 from sqlalchemy import Engine
 
-from analytics.deflation import epoch_deflation
+from costcurve.analytics.deflation import epoch_deflation
 from db.scores import INTRODUCTION_WINDOW_DAYS, epoch_frame
 
 

@@ -11,12 +11,12 @@ import polars as pl
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import Engine, text
 
-from analytics.breakeven import SelfHostPlan, compare
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, table
 from api.sql import in_effect
-from catalog import load_models
-from costcurve.output import dumps
+from costcurve.analytics.breakeven import SelfHostPlan, compare
+from costcurve.catalog import load_models
+from costcurve.core.jsonenc import dumps
 from db.selfhost_costs import USABLE_RATE_SQL, headline_costs, self_hosted_costs
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])

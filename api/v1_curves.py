@@ -8,13 +8,13 @@ from typing import Annotated, Any, Literal
 import polars as pl
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from analytics.curves import CURVE_COLUMNS, tier_cost_curve
-from analytics.deflation import exponential_fit
 from api import curve_cache
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
-from catalog.models import Tier
-from costcurve.output import dumps
+from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
+from costcurve.analytics.deflation import exponential_fit
+from costcurve.catalog.models import Tier
+from costcurve.core.jsonenc import dumps
 
 router = APIRouter(prefix="/v1", tags=["curves"])
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware, equal_filters, in_effect
-from scrapers.base import GpuPricing
+from costcurve.core.observations import GpuPricing
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
 
@@ -108,7 +108,7 @@ def gpu_rate_history(
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
     if not rows and as_of is None:
-        from catalog.gpus import KNOWN_GPUS
+        from costcurve.catalog.gpus import KNOWN_GPUS
 
         if gpu not in KNOWN_GPUS:
             raise HTTPException(

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware, equal_filters, in_effect
-from catalog import load_models
-from catalog.models import Tier
-from costcurve.output import _plain
+from costcurve.catalog import load_models
+from costcurve.catalog.models import Tier
+from costcurve.core.jsonenc import _plain
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 

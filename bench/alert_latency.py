@@ -32,15 +32,15 @@ from typing import Any
 import httpx
 from sqlalchemy import text
 
-from alerts.delivery import deliver_pending
-from alerts.evaluate import evaluate_rules
-from alerts.keys import create_key
+from costcurve.alerts.delivery import deliver_pending
+from costcurve.alerts.evaluate import evaluate_rules
+from costcurve.alerts.keys import create_key
+from costcurve.core.observations import GpuRate
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.ingest import ingest
 from db.migrate import upgrade
 from db.pipeline import ensure_source
-from scrapers.base import GpuRate
 
 SOURCE = "bench-alerts"
 T0 = datetime(2026, 8, 1, tzinfo=UTC)

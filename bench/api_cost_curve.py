@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from catalog import load_models
+from costcurve.catalog import load_models
 from db.embedded import EmbeddedPostgres
 from db.migrate import upgrade
 

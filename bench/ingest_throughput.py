@@ -20,12 +20,12 @@ from pathlib import Path
 
 import psycopg
 
+from costcurve.core.observations import LlmPrice
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.ingest import ingest
 from db.migrate import upgrade
 from db.pipeline import ensure_source
-from scrapers.base import LlmPrice
 
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 

@@ -42,16 +42,17 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, TIMESTAMP
 from sqlalchemy.types import Text
 
-from catalog.reference import (
+from costcurve.catalog.reference import (
     GPU_RATES_PATH,
     PRICES_PATH,
     ReferencePrice,
     load_reference_gpu_rates,
     load_reference_prices,
 )
-from catalog.reference import (
+from costcurve.catalog.reference import (
     SOURCE as REFERENCE,
 )
+from costcurve.core.observations import Observation, ParseError, date_from_filename, utc
 from db.ingest import IngestResult, PriceChange, ingest
 from db.pipeline import (
     RunOutcome,
@@ -62,7 +63,6 @@ from db.pipeline import (
     ingest_raw,
     start_run,
 )
-from scrapers.base import Observation, ParseError, date_from_filename, utc
 from scrapers.history import DATASETS, HistoryItem
 
 LITELLM = "litellm"

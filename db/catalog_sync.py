@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, delete
 from sqlalchemy.dialects.postgresql import insert
 
-from catalog import load_models
+from costcurve.catalog import load_models
 from db.models import CanonicalModel, ModelAlias
 
 _models = CanonicalModel.__table__  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from functools import cache
 
 from sqlalchemy import Engine, create_engine
 
-from config import Settings, get_settings
+from costcurve.config import Settings, get_settings
 from db.embedded import APP_DATABASE, EmbeddedPostgres
 
 

@@ -12,7 +12,7 @@ import io
 import polars as pl
 from sqlalchemy import Connection
 
-from catalog import load_models
+from costcurve.catalog import load_models
 
 MONEY = pl.Decimal(38, 12)
 _TIMES = ("valid_from", "valid_to", "recorded_at")

@@ -35,8 +35,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, select, text, update
 
+from costcurve.core.observations import GpuRate, LlmPrice, Observation
 from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
-from scrapers.base import GpuRate, LlmPrice, Observation
 
 PARTIAL_LISTING_RATIO = 0.5
 

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.dialects.postgresql import insert
 
+from costcurve.core.observations import Observation, ParseError, SourceInfo
 from db.ingest import IngestResult, ingest
 from db.models import PipelineRun, RawSnapshot, Source
-from scrapers.base import Observation, ParseError, SourceInfo
 from scrapers.registry import get_source, parse_source
 
 _runs = PipelineRun.__table__  # type: ignore[attr-defined]

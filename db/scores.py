@@ -19,7 +19,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 
-from catalog import load_models, resolve_model
+from costcurve.catalog import load_models, resolve_model
 from db.models import ModelScore
 
 _scores = ModelScore.__table__  # type: ignore[attr-defined]

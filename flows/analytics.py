@@ -29,7 +29,7 @@ from flows import runtime
 )
 def warm_api_curves(base_url: str) -> dict[str, Any]:
     """Request each tier's cost curve from the API so it recomputes them now."""
-    from catalog.models import TIERS
+    from costcurve.catalog.models import TIERS
 
     logger = get_run_logger()
     try:

@@ -2,9 +2,9 @@
 
 One task run per cell of the matrix models x GPUs x workloads; a failing cell
 fails alone. With ``endpoint`` the cells measure an OpenAI-compatible server
-that is already running (``benchmarks.job.run_benchmark_job``); without it each
+that is already running (``costcurve.benchmarks.job.run_benchmark_job``); without it each
 cell starts vLLM on this worker's GPUs, measures and stops it
-(``benchmarks.job.serve_and_run``). A worker can only measure the GPUs it has:
+(``costcurve.benchmarks.job.serve_and_run``). A worker can only measure the GPUs it has:
 give each GPU type its own worker (and work queue) and its own ``gpus`` value.
 """
 
@@ -48,7 +48,7 @@ def benchmark_cell(
     concurrencies: list[int] | None,
     synthetic: bool,
 ) -> dict[str, Any]:
-    from benchmarks import job
+    from costcurve.benchmarks import job
 
     input_len, output_len = parse_workload(workload)
     options: dict[str, Any] = {

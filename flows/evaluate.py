@@ -19,7 +19,7 @@ from flows import runtime
 @task(name="evaluate-rules", cache_policy=NO_CACHE, timeout_seconds=600)
 def evaluate_rules_task() -> list[int]:
     """Alert events created by this evaluation (ids); safe to run concurrently."""
-    from alerts.evaluate import evaluate_rules
+    from costcurve.alerts.evaluate import evaluate_rules
 
     return evaluate_rules(runtime.engine())
 
@@ -27,7 +27,7 @@ def evaluate_rules_task() -> list[int]:
 @task(name="deliver-pending", cache_policy=NO_CACHE, timeout_seconds=600)
 def deliver_pending_task() -> dict[str, int]:
     """Send every due delivery once; failures are retried by later runs with backoff."""
-    from alerts.delivery import deliver_pending
+    from costcurve.alerts.delivery import deliver_pending
 
     return asdict(deliver_pending(runtime.engine()))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scrapers.base import date_from_filename, utc
+from costcurve.core.observations import date_from_filename, utc
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,8 @@ def curve_links(results: list[SourceResult], base_url: str | None = None) -> lis
     rate moved or was withdrawn (at most ``MAX_GPU_LINKS``); and the GPU rate
     listing when rates were only added.
     """
-    from catalog import load_models
-    from catalog.models import TIERS
+    from costcurve.catalog import load_models
+    from costcurve.catalog.models import TIERS
 
     base = base_url or api_base_url()
     catalog = load_models()

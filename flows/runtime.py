@@ -43,7 +43,7 @@ def engine() -> Engine:
 
 def api_base_url() -> str:
     """Where people reach the API, for links in artifacts."""
-    from config import get_settings
+    from costcurve.config import get_settings
 
     public = get_settings().api_public_url
     return public.rstrip("/") if public else api_internal_url()
@@ -51,7 +51,7 @@ def api_base_url() -> str:
 
 def api_internal_url() -> str:
     """Where this process reaches the API (COSTCURVE_API_HOST/PORT)."""
-    from config import get_settings
+    from costcurve.config import get_settings
 
     settings = get_settings()
     # A wildcard bind address is not somewhere to connect to.

@@ -98,7 +98,7 @@ async def _outcome(state: State[Any], source: str, origin: str) -> SourceResult:
 async def _scrape(
     kind: Kind, sources: list[str] | None, replay_dir: str | None, all_dates: bool
 ) -> dict[str, Any]:
-    from config import get_settings
+    from costcurve.config import get_settings
 
     logger = get_run_logger()
     configured = get_settings().replay_dir

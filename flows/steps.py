@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from costcurve.core.observations import Observation
 from db.ingest import PriceChange
 from flows.fetchers import Snapshot
-from scrapers.base import Observation
 
 PRICE_FIELDS = {
     "llm_price": (

@@ -19,9 +19,9 @@ from prefect.runtime import task_run
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
+from costcurve.core.observations import Observation
 from flows import runtime, steps
 from flows.fetchers import Recording, Snapshot, fetch_live, read_recording
-from scrapers.base import Observation
 from scrapers.http import RETRY_STATUSES
 
 FETCH_TIMEOUT_S = 300  # scrapers.http already waits out Retry-After (<=120 s) inside

@@ -7,7 +7,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from catalog.gpus import canonical_gpu
+from costcurve.catalog.gpus import canonical_gpu
 from scrapers.base import GpuRate, ParseError, tidy, to_decimal
 
 

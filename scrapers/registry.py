@@ -17,7 +17,7 @@ from typing import Protocol, cast
 import httpx
 
 import scrapers
-from catalog import resolve_model
+from costcurve.catalog import resolve_model
 from scrapers.base import LlmPrice, Observation, ParseError, SourceInfo
 
 _NOT_SOURCES = {"base", "http", "registry", "htmltext"}

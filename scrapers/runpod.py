@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from bs4 import BeautifulSoup
 
-from catalog.gpus import canonical_gpu
+from costcurve.catalog.gpus import canonical_gpu
 from scrapers._gpu_common import Skips, positive_price
 from scrapers.base import GpuPricing, GpuRate, ParseError, SourceInfo, load_json, looks_blocked
 from scrapers.http import request_bytes

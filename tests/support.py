@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.base import date_from_filename, utc
+from costcurve.core.observations import date_from_filename, utc
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COSTCURVE_SHARED_DIR", REPO.parent / "shared")).resolve()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from alerts.keys import create_key, hash_key, revoke_key, verify_key
+from costcurve.alerts.keys import create_key, hash_key, revoke_key, verify_key
 from tests.conftest import LiveServer
 from tests.test_alerts_delivery import ingest_runpod
 

@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-import alerts.evaluate
-from alerts.delivery import deliver_pending
-from alerts.evaluate import evaluate_rules
-from alerts.keys import create_key
-from config import get_settings
+from costcurve.alerts import evaluate as alerts_evaluate
+from costcurve.alerts.delivery import deliver_pending
+from costcurve.alerts.evaluate import evaluate_rules
+from costcurve.alerts.keys import create_key
+from costcurve.config import get_settings
 from db.pipeline import ingest_raw
 from tests.conftest import LiveServer, free_port
 from tests.support import fixture_files, observed_at_for
@@ -241,14 +241,14 @@ def test_concurrent_evaluations_record_one_event_because_of_the_constraint(
     # Every evaluator computes the crossing before any of them inserts it.
     workers = 4
     barrier = threading.Barrier(workers, timeout=30)
-    real = alerts.evaluate.find_crossings
+    real = alerts_evaluate.find_crossings
 
     def synchronised(*args: Any, **kwargs: Any) -> Any:
         found = real(*args, **kwargs)
         barrier.wait()
         return found
 
-    monkeypatch.setattr(alerts.evaluate, "find_crossings", synchronised)
+    monkeypatch.setattr(alerts_evaluate, "find_crossings", synchronised)
     results: list[list[int]] = []
     threads = [
         threading.Thread(target=lambda: results.append(evaluate_rules(engine)))

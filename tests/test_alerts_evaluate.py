@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from alerts.evaluate import evaluate_rules
-from alerts.values import current_value
-from catalog.models import load_models
+from costcurve.alerts.evaluate import evaluate_rules
+from costcurve.alerts.values import current_value
+from costcurve.catalog.models import load_models
+from costcurve.core.observations import LlmPrice, Observation
 from db.pipeline import ensure_source, ingest_observations, start_run
-from scrapers.base import LlmPrice, Observation
 from scrapers.registry import get_source
 from tests.test_alerts_delivery import count, ingest_runpod, make_rule
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from alerts.channels import ChannelError, check_channel, mask_channel, redact
-from alerts.rules import AlertRuleCreate, is_past, rule_state
+from costcurve.alerts.channels import ChannelError, check_channel, mask_channel, redact
+from costcurve.alerts.rules import AlertRuleCreate, is_past, rule_state
 
 LLAMA = "llama-3.3-70b-instruct"
 PUBLIC_HOOK = "jsons://93.184.215.14/hooks/s3cr3t-t0ken-abc"

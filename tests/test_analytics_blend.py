@@ -7,8 +7,8 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics.blend import BlendRatio, blended_price, price_expr
-from analytics.money import to_float, to_float_prices
+from costcurve.analytics.blend import BlendRatio, blended_price, price_expr
+from costcurve.analytics.money import to_float, to_float_prices
 
 
 def _prices() -> pl.DataFrame:

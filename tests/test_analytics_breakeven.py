@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics.breakeven import (
+from costcurve.analytics.breakeven import (
     SelfHostPlan,
     api_monthly_cost,
     breakeven_volume,

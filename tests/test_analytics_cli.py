@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from costcurve.commands import deflation
+from costcurve.cli.commands import deflation
 
 # Same table as tests/test_analytics_deflation.py (hand-computed fit there):
 # without the reasoning model, factor 19.9526/year, CI [6.2265, 63.9376], r2 0.965714.

@@ -9,8 +9,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from analytics.curves import CURVE_COLUMNS, OFFERINGS_SCHEMA, tier_cost_curve
-from analytics.deflation import exponential_fit
+from costcurve.analytics.curves import CURVE_COLUMNS, OFFERINGS_SCHEMA, tier_cost_curve
+from costcurve.analytics.deflation import exponential_fit
 
 
 def _t(year: int, month: int, day: int) -> datetime:

@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics.deflation import epoch_deflation, exponential_fit, frontier_walk
+from costcurve.analytics.deflation import epoch_deflation, exponential_fit, frontier_walk
 
 # Threshold 50 on "GPQA Diamond". Walk in release order, keeping a model when it
 # scores >= 50 and costs less than every model kept so far:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from analytics.selfhost import cheapest_selfhost, cost_per_mtok, selfhost_costs
+from costcurve.analytics.selfhost import cheapest_selfhost, cost_per_mtok, selfhost_costs
 
 
 def _t(year: int, month: int, day: int) -> datetime:

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from analytics.stats import betainc, ols, t_cdf, t_quantile
+from costcurve.analytics.stats import betainc, ols, t_cdf, t_quantile
 
 
 @pytest.mark.parametrize(

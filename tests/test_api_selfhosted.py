@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from benchmarks.results import import_result_file
+from costcurve.benchmarks.results import import_result_file
 from db.benchmarks import store_points
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
@@ -99,7 +99,7 @@ def test_bad_breakeven_parameters_are_422_naming_the_parameter(
 
 
 def test_cost_curve_can_include_self_hosted_offerings(api: httpx.Client) -> None:
-    from catalog import load_models
+    from costcurve.catalog import load_models
 
     tier = load_models()["llama-3.1-8b-instruct"].tier
     params = {"tier": tier, "from": "2026-08-01", "to": "2026-08-31"}

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import col
 
-from benchmarks.fake_server import running_fake_server
+from costcurve.benchmarks.fake_server import running_fake_server
 from db.models import BenchmarkResult, PipelineRun
 from tests.support import assert_timing
 
@@ -109,8 +109,8 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
 
 
 def test_bench_run_against_a_dead_endpoint_raises_and_stores_nothing(engine: Engine) -> None:
-    from benchmarks.job import run_benchmark_job
-    from benchmarks.loadgen import BenchmarkRunError
+    from costcurve.benchmarks.job import run_benchmark_job
+    from costcurve.benchmarks.loadgen import BenchmarkRunError
     from tests.conftest import free_port
 
     with pytest.raises(BenchmarkRunError, match="warm-up failed"):

@@ -28,14 +28,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from benchmarks.fake_server import running_fake_server
-from benchmarks.job import run_benchmark_job
-from benchmarks.results import import_result_file
+from costcurve.benchmarks.fake_server import running_fake_server
+from costcurve.benchmarks.job import run_benchmark_job
+from costcurve.benchmarks.results import import_result_file
+from costcurve.core.observations import GpuRate, Observation
 from db.benchmarks import load_points, store_points
 from db.models import BenchmarkResult, PipelineRun
 from db.pipeline import ensure_source, ingest_observations, ingest_raw, start_run
 from db.selfhost_costs import headline_costs, self_hosted_costs
-from scrapers.base import GpuRate, Observation
 from tests.support import DATASETS, FIXTURES, observed_at_for, require_shared
 
 RUNPOD = FIXTURES / "runpod"

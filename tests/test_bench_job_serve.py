@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, func, select
 
-from benchmarks._vllm import VLLM_VERSION
-from benchmarks.job import DummyWeightsError, VllmError, serve_and_run
+from costcurve.benchmarks._vllm import VLLM_VERSION
+from costcurve.benchmarks.job import DummyWeightsError, VllmError, serve_and_run
 from db.models import BenchmarkResult
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,7 +42,8 @@ worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"]
 with open(os.environ["FAKE_VLLM_RECORD"], "w") as out:
     json.dump({{"argv": args, "config": json.load(open(config)), "pids": [os.getpid(), worker.pid],
                "pgid": os.getpgid(0)}}, out)
-os.execv(sys.executable, [sys.executable, "-m", "benchmarks.fake_server", "--port", opts["--port"],
+os.execv(sys.executable, [sys.executable, "-m", "costcurve.benchmarks.fake_server",
+         "--port", opts["--port"],
          "--model", opts["--served-model-name"], "--ttft-ms", "5", "--itl-ms", "1"])
 """
 FAKE_SMI = """#!/bin/sh

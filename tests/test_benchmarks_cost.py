@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from benchmarks import BenchmarkPoint
-from benchmarks.cost import headlines, point_cost, usd_per_mtok
+from costcurve.benchmarks import BenchmarkPoint
+from costcurve.benchmarks.cost import headlines, point_cost, usd_per_mtok
 
 
 def point(conc: int, output_tps: float, tpot_ms: float | None, *, gpu: str = "H100-SXM-80GB",

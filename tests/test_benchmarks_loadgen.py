@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from benchmarks import BenchmarkPoint, import_result_file
-from benchmarks.fake_server import running_fake_server
-from benchmarks.loadgen import (
+from costcurve.benchmarks import BenchmarkPoint, import_result_file
+from costcurve.benchmarks.fake_server import running_fake_server
+from costcurve.benchmarks.loadgen import (
     BenchmarkRunError,
     benchmark_serving,
     default_num_prompts,

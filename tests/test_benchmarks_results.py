@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import BenchmarkFormatError, BenchmarkPoint, import_result_file
+from costcurve.benchmarks import BenchmarkFormatError, BenchmarkPoint, import_result_file
 from tests.support import DATASETS
 
 FOLDER = DATASETS / "benchmarks"

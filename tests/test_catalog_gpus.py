@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.gpus import KNOWN_GPUS, canonical_gpu, is_known_gpu
+from costcurve.catalog.gpus import KNOWN_GPUS, canonical_gpu, is_known_gpu
 
 
 @pytest.mark.parametrize(

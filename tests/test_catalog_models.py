@@ -12,7 +12,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from catalog.models import (
+from costcurve.catalog.models import (
     CATALOG_PATH,
     DATE_PLACEHOLDER,
     TIERS,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from scrapers.base import LlmPrice
+from costcurve.core.observations import LlmPrice
 from scrapers.registry import parse_source
 from tests.support import FIXTURES, fixture_files, observed_at_for, require_shared
 

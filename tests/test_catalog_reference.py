@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog.gpus import is_known_gpu
-from catalog.models import load_models
-from catalog.reference import (
+from costcurve.catalog.gpus import is_known_gpu
+from costcurve.catalog.models import load_models
+from costcurve.catalog.reference import (
     GPU_COLUMNS,
     GPU_RATES_PATH,
     PRICE_COLUMNS,
@@ -22,7 +22,8 @@ from catalog.reference import (
     load_reference_gpu_rates,
     load_reference_prices,
 )
-from scrapers.base import GpuRate, LlmPrice, tidy
+from costcurve.core.money import tidy
+from costcurve.core.observations import GpuRate, LlmPrice
 
 SEED_003 = "seed 003_36e251c5cdaba700.txt"
 SEED_002 = "seed 002_2766451dde6a221f.txt"

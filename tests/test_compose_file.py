@@ -10,7 +10,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
-from config import Settings
+from costcurve.config import Settings
 from db.embedded import APP_DATABASE, PREFECT_DATABASE
 from flows.deployments import GPU_POOL, PROCESS_POOL
 

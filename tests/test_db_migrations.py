@@ -59,7 +59,7 @@ def test_money_columns_are_numeric_and_times_are_timestamptz(engine) -> None:
 
 
 def test_catalog_sync_copies_every_model_and_is_idempotent(engine) -> None:
-    from catalog import load_models
+    from costcurve.catalog import load_models
     from db.catalog_sync import sync_catalog
 
     assert sync_catalog(engine) == len(load_models())

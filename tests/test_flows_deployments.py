@@ -85,7 +85,11 @@ def test_prefect_yaml_pulls_into_the_image_workdir(prefect_yaml: dict[str, Any])
     directory = step["prefect.deployments.steps.set_working_directory"]["directory"]
     dockerfile = (REPO / "Dockerfile").read_text()
     assert f"WORKDIR {directory}" in dockerfile
-    assert "COPY prefect.yaml" in dockerfile
+    # The image copies the whole tree; prefect.yaml must not be ignored from it.
+    assert "COPY . ." in dockerfile
+    ignored = (REPO / ".dockerignore").read_text().split()
+    assert "prefect.yaml" not in ignored
+    assert "flows" not in ignored
 
 
 def test_served_deployments_replay_the_scrapes_and_hold_the_gpu_schedule_without_a_gpu(

@@ -43,7 +43,7 @@ def harness() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_live_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Flows warm the API's curves; point them at a port where nothing listens."""
-    from config import get_settings
+    from costcurve.config import get_settings
 
     monkeypatch.setenv("COSTCURVE_API_PORT", str(free_port()))
     get_settings.cache_clear()
@@ -205,7 +205,7 @@ def test_backfill_flow_loads_the_reference_history_as_a_flow_run(flow_engine: En
 def test_gpu_benchmarks_flow_runs_each_matrix_cell_against_an_endpoint(
     flow_engine: Engine,
 ) -> None:
-    from benchmarks.fake_server import running_fake_server
+    from costcurve.benchmarks.fake_server import running_fake_server
     from flows.benchmarks import gpu_benchmarks
 
     with running_fake_server(ttft_ms=5, itl_ms=1) as url:
@@ -230,7 +230,7 @@ def test_run_flow_command_runs_a_replay_scrape_and_prints_its_summary(
     from typer.testing import CliRunner
 
     from costcurve.cli import app
-    from costcurve.commands import run_flow
+    from costcurve.cli.commands import run_flow
 
     replay = _replay_dir(tmp_path, ["lambda"])
     monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))

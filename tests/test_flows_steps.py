@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from costcurve.core.observations import ParseError
 from flows import report
 from flows.fetchers import Snapshot, read_recording, recorded_sources, recordings, replay_plan
 from flows.steps import (
@@ -24,7 +25,6 @@ from flows.steps import (
     record_failure,
 )
 from flows.tasks import is_transient
-from scrapers.base import ParseError
 from tests.support import FIXTURES, fixture_files, observed_at_for, require_shared
 
 FLOW_RUN = uuid.UUID("00000000-0000-4000-8000-000000000001")
@@ -217,7 +217,7 @@ def test_summary_markdown_lists_sources_counts_and_errors() -> None:
 
 
 def test_links_point_at_the_cost_curves_of_affected_tiers_and_moved_gpu_rates() -> None:
-    from catalog import load_models
+    from costcurve.catalog import load_models
 
     frontier = next(m for m in load_models().values() if m.tier == "frontier")
     results = [

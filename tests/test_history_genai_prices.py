@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from catalog import load_models, resolve_model
+from costcurve.catalog import load_models, resolve_model
+from costcurve.core.observations import ParseError
 from db.backfill import backfill
 from db.queries import llm_history, llm_prices_as_of
-from scrapers.base import ParseError
 from scrapers.history import HistoryItem
 from scrapers.history.genai_prices import parse
 from tests.support import DATASETS, require_shared

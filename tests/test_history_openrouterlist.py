@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
+from costcurve.core.observations import ParseError
 from db.backfill import backfill
 from db.queries import llm_history
-from scrapers.base import ParseError
 from scrapers.history import DATASETS, HistoryItem
 from scrapers.history.openrouterlist import REVERT_WINDOW, parse
 from tests.support import DATASETS as DATASETS_DIR

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
-from catalog.reference import GPU_COLUMNS, GPU_RATES_PATH, PRICE_COLUMNS, PRICES_PATH
+from costcurve.catalog.reference import GPU_COLUMNS, GPU_RATES_PATH, PRICE_COLUMNS, PRICES_PATH
+from costcurve.core.observations import LlmPrice
 from db.backfill import load_reference_history, reference_observations
 from db.queries import llm_history, llm_prices_as_of
-from scrapers.base import LlmPrice
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from costcurve.core.observations import LlmPrice
 from scrapers import ParseError
 from scrapers.anthropic import model_id
-from scrapers.base import LlmPrice
 from scrapers.registry import parse_source
 from tests.support import fixture_files, observed_at_for
 

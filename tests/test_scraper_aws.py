@@ -9,9 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalog.gpus import KNOWN_GPUS
+from costcurve.catalog.gpus import KNOWN_GPUS
+from costcurve.core.observations import GpuRate
 from scrapers import ParseError, aws
-from scrapers.base import GpuRate
 from tests.support import fixture_files
 
 FILES = fixture_files("aws")

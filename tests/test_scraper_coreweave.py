@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog.gpus import KNOWN_GPUS
+from costcurve.catalog.gpus import KNOWN_GPUS
+from costcurve.core.observations import GpuRate
 from scrapers import ParseError, coreweave
-from scrapers.base import GpuRate
 from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("coreweave")

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from costcurve.core.observations import LlmPrice, Observation
 from scrapers import ParseError
-from scrapers.base import LlmPrice, Observation
 from scrapers.deepinfra import URL, fetch
 from scrapers.http import USER_AGENT, make_client
 from scrapers.registry import get_source, parse_source

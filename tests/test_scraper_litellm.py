@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from costcurve.core.money import per_token_to_per_mtok
+from costcurve.core.observations import LlmPrice, Observation
 from scrapers import ParseError
-from scrapers.base import LlmPrice, Observation, per_token_to_per_mtok
 from scrapers.http import USER_AGENT, make_client
 from scrapers.litellm import CHAT_MODES, URL, fetch
 from scrapers.registry import get_source, parse_source

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from costcurve.core.observations import LlmPrice
 from scrapers import ParseError
-from scrapers.base import LlmPrice
 from scrapers.registry import parse_source
 from tests.support import (
     fixture_files,

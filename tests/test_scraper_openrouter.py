@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from costcurve.core.money import per_token_to_per_mtok
 from scrapers import ParseError
-from scrapers.base import per_token_to_per_mtok
 from scrapers.registry import parse_source
 from tests.support import fixture_files, observed_at_for
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from catalog.gpus import KNOWN_GPUS, canonical_gpu
+from costcurve.catalog.gpus import KNOWN_GPUS, canonical_gpu
+from costcurve.core.observations import GpuRate
 from scrapers import ParseError, vastai
-from scrapers.base import GpuRate
 from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("vastai")

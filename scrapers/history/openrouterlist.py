@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from catalog import resolve_model
+from costcurve.catalog import resolve_model
 from scrapers.base import LlmPrice, ParseError, load_json, tidy, utc
 from scrapers.history.base import ChangeKind, HistoryItem
 from scrapers.http import request_bytes

@@ -1,9 +1,0 @@
-"""GPU serving benchmarks: result model and import, load generator, fake server, $/M tokens.
-
-Everything here is pure or talks only to the endpoint under test; storing
-points in the database is db/'s job.
-"""
-
-from benchmarks.results import BenchmarkFormatError, BenchmarkPoint, import_result_file
-
-__all__ = ["BenchmarkFormatError", "BenchmarkPoint", "import_result_file"]
