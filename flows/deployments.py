@@ -116,7 +116,7 @@ def served_deployments(
     The benchmark schedule is only active on a machine with an NVIDIA GPU (its
     deployment is served either way, for runs on demand).
     """
-    from prefect.deployments.runner import EntrypointType
+    from prefect.flows import EntrypointType  # type: ignore[attr-defined]
     from prefect.schedules import Cron
 
     gpu = gpu_present() if gpu is None else gpu

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from prefect import allow_failure, flow, get_run_logger
-from prefect.states import State
+from prefect.client.schemas.objects import State
 
 from flows import report
 from flows.analytics import refresh_analytics

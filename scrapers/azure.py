@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -93,7 +93,7 @@ def _items(doc: Any) -> list[Any]:
     if isinstance(doc, dict) and isinstance(doc.get("Items"), list):
         if doc.get("BillingCurrency", "USD") != "USD":
             raise ParseError("azure", f"prices in {doc['BillingCurrency']}, expected USD")
-        return doc["Items"]
+        return cast(list[Any], doc["Items"])
     if isinstance(doc, list):
         return doc
     raise ParseError("azure", "expected the Retail Prices envelope {'Items': [...]} or an array")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -43,7 +43,7 @@ def fetch(client: httpx.Client) -> bytes:
 def _models(raw: bytes) -> list[dict[str, Any]]:
     doc = load_json(SLUG, raw, expected="a JSON document", decimals=True)
     if isinstance(doc, dict) and isinstance(doc.get("data"), list) and doc["data"]:
-        return doc["data"]
+        return cast(list[dict[str, Any]], doc["data"])
     if isinstance(doc, list) and doc:
         return doc  # a collector that kept only the "data" array
     raise ParseError(SLUG, 'expected {"object": "list", "data": [...]} with model objects')

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -32,7 +32,7 @@ def fetch(client: httpx.Client) -> bytes:
 
 def _models(doc: Any) -> list[dict[str, Any]]:
     if isinstance(doc, dict) and isinstance(doc.get("data"), list):
-        return doc["data"]
+        return cast(list[dict[str, Any]], doc["data"])
     if isinstance(doc, list):
         return doc
     raise ParseError(

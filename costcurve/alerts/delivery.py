@@ -81,7 +81,9 @@ class _Outcome:
 def backoff(attempt: int, *, rng: random.Random | None = None) -> timedelta:
     """Delay before try ``attempt + 1``: base x 2^(attempt-1), capped, "equal jitter"."""
     full = min(BACKOFF_BASE * 2 ** max(attempt - 1, 0), BACKOFF_CAP)
-    return full / 2 + full / 2 * (rng or random).random()
+    jitter: float = (rng or random).random()
+    half: timedelta = full / 2
+    return half + half * jitter
 
 
 _UNITS = {"usd_per_gpu_hour": "$/GPU-hour"}

@@ -114,7 +114,8 @@ def _lower_bound(rule: Any, since: datetime | None) -> datetime:
         lower = rule.evaluated_through - LOOKBACK
     else:
         lower = rule.created_at
-    return max(lower, rule.created_at)
+    floor: datetime = rule.created_at
+    return max(lower, floor)
 
 
 def _record(engine: Engine, rule: Any, crossings: list[Crossing]) -> list[int]:

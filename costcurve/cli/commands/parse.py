@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from costcurve.core.jsonenc import dumps
-from costcurve.core.observations import ParseError, date_from_filename, utc
+from costcurve.core.observations import Observation, ParseError, date_from_filename, utc
 from scrapers.registry import get_source, parse_source, sources
 
 
@@ -40,7 +40,7 @@ def require_source_and_file(source: str, file: Path) -> None:
         raise typer.Exit(2)
 
 
-def read_and_parse(source: str, file: Path, observed_at: datetime) -> list:
+def read_and_parse(source: str, file: Path, observed_at: datetime) -> list[Observation]:
     require_source_and_file(source, file)
     try:
         return parse_source(source, file.read_bytes(), observed_at=observed_at)
