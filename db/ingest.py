@@ -173,7 +173,9 @@ def ingest(
     return result
 
 
-def _copy_rows(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+def _copy_rows(
+    conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+) -> None:
     # COPY through the driver: compiling a multi-row VALUES statement costs more
     # than the database's own work at a few thousand rows.
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import TaskRun
+from prefect.client.schemas.objects import State, TaskRun
 from prefect.runtime import task_run
-from prefect.client.schemas.objects import State
 from prefect.tasks import exponential_backoff
 
 from costcurve.core.observations import Observation
