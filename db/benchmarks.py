@@ -28,8 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from costcurve.benchmarks.results import BenchmarkPoint
 from costcurve.catalog.models import resolve_model
+from costcurve.core.benchmark_point import BenchmarkPoint
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion, PipelineRun
 from db.pipeline import ensure_source, start_run
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, String, and_, column, or_, select, true, values
 
-from costcurve.benchmarks.cost import usd_per_mtok
+from costcurve.core.formulas import usd_per_mtok
 from db.benchmarks import _LATENCY_COLUMNS, _ORDER, _dec, _filters
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion
 

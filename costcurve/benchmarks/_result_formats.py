@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from costcurve.benchmarks.results import _METRICS, _STATS, BenchmarkFormatError
+from costcurve.benchmarks.results import BenchmarkFormatError
+from costcurve.core.benchmark_point import _METRICS, _STATS
 
 # Values of vLLM's ``backend`` key that name a serving engine (the others,
 # "openai" and "openai-chat", only name the HTTP API).

@@ -18,33 +18,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from costcurve.benchmarks.results import BenchmarkPoint
-from costcurve.core.money import MILLION, tidy
+from costcurve.core.benchmark_point import BenchmarkPoint
+from costcurve.core.formulas import usd_per_mtok
 
-SECONDS_PER_HOUR = Decimal(3600)
 DEFAULT_INTERACTIVITY_FLOORS = (20, 50)
 Basis = Literal["output", "total"]
-
-
-def _decimal(value: Decimal | float | int, what: str) -> Decimal:
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be a number, got {value!r}")
-    result = value if isinstance(value, Decimal) else Decimal(repr(value))
-    if not result.is_finite():
-        raise ValueError(f"{what} must be finite, got {value!r}")
-    return result
-
-
-def usd_per_mtok(usd_per_gpu_hour: Decimal, tokens_per_s_per_gpu: Decimal | float | int) -> Decimal:
-    """USD per million tokens for one GPU at ``usd_per_gpu_hour`` producing that rate."""
-    if not isinstance(usd_per_gpu_hour, Decimal):
-        raise TypeError(f"usd_per_gpu_hour must be a Decimal (money), got {usd_per_gpu_hour!r}")
-    if usd_per_gpu_hour < 0:
-        raise ValueError(f"usd_per_gpu_hour must be >= 0, got {usd_per_gpu_hour}")
-    rate = _decimal(tokens_per_s_per_gpu, "tokens_per_s_per_gpu")
-    if rate <= 0:
-        raise ValueError(f"tokens_per_s_per_gpu must be > 0, got {tokens_per_s_per_gpu}")
-    return tidy(usd_per_gpu_hour * MILLION / (rate * SECONDS_PER_HOUR))
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from sqlalchemy import Engine
 from costcurve.benchmarks import _vllm
 from costcurve.benchmarks._vllm import VLLM_VERSION, DummyWeightsError, VllmError
 from costcurve.benchmarks.loadgen import Api, run_sweep
-from costcurve.benchmarks.results import BenchmarkPoint
 from costcurve.catalog.gpus import canonical_gpu
+from costcurve.core.benchmark_point import BenchmarkPoint
 from db.benchmarks import StoreResult, store_points
 
 __all__ = [

@@ -35,7 +35,7 @@ from typing import Any, Literal
 import httpx
 
 from costcurve.benchmarks._result_formats import point_fields
-from costcurve.benchmarks.results import BenchmarkPoint
+from costcurve.core.benchmark_point import BenchmarkPoint
 
 RangeMode = Literal["inferencemax", "vllm"]
 Api = Literal["completions", "chat"]

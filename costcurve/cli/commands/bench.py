@@ -17,7 +17,7 @@ import typer
 from costcurve.core.jsonenc import dumps
 
 if TYPE_CHECKING:
-    from costcurve.benchmarks.results import BenchmarkPoint
+    from costcurve.core.benchmark_point import BenchmarkPoint
     from db.benchmarks import StoreResult
 
 GpuOpt = Annotated[
