@@ -9,6 +9,7 @@ fetch touches the network, so only it retries on transient errors
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from prefect.runtime import task_run
 from prefect.tasks import exponential_backoff
 
 from costcurve.core.observations import Observation
+from db.pipeline import RunSpec
 from flows import runtime, steps
 from flows.fetchers import Recording, Snapshot, fetch_live, read_recording
 from scrapers.http import RETRY_STATUSES
@@ -93,13 +95,9 @@ async def persist(
     label: str = "",
 ) -> steps.SourceResult:
     """Archive the raw response and version its observations."""
+    spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at)
     return await asyncio.to_thread(
-        steps.persist_snapshot,
-        runtime.engine(),
-        snapshot,
-        observations,
-        trigger=trigger,
-        flow_run_id=runtime.flow_run_id(),
+        steps.persist_snapshot, runtime.engine(), snapshot, observations, spec
     )
 
 
@@ -121,13 +119,12 @@ async def record_failure(
     label: str = "",
 ) -> steps.SourceResult:
     """The failed fetch or parse upstream, as a failed pipeline run (nothing versioned)."""
+    spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at if snapshot else None)
     return await asyncio.to_thread(
-        steps.record_failure,
+        functools.partial(steps.record_failure, origin=origin),
         runtime.engine(),
         source,
         error,
         snapshot,
-        trigger=trigger,
-        flow_run_id=runtime.flow_run_id(),
-        origin=origin,
+        spec,
     )

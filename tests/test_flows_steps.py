@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from costcurve.core.observations import ParseError
+from db.pipeline import RunSpec
 from flows import report
 from flows.fetchers import Snapshot, read_recording, recorded_sources, recordings, replay_plan
 from flows.steps import (
@@ -98,15 +99,19 @@ def _runs(engine: Engine) -> list[Any]:
         return list(conn.execute(text(query)).all())
 
 
+def _spec(snapshot: Snapshot, trigger: str) -> RunSpec:
+    return RunSpec(trigger, FLOW_RUN, snapshot.observed_at)
+
+
 def test_persist_versions_a_snapshot_once_and_links_the_flow_run(engine: Engine) -> None:
     require_shared()
     path = FIXTURES / "openrouter" / "api_v1_models_data_2026-07-17.json"
     snapshot = _snapshot(path)
     observations = parse_snapshot(snapshot)
-    first = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=FLOW_RUN)
+    first = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
     assert first.status == "succeeded" and first.new_versions == len(observations) > 300
     assert first.new_offerings == first.new_versions and first.changes == []
-    again = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=FLOW_RUN)
+    again = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
     assert (again.new_versions, again.closed_versions) == (0, 0)
     assert again.unchanged == len(observations)
     runs = _runs(engine)
@@ -118,9 +123,8 @@ def test_a_price_that_moved_is_a_change_row_with_its_percent(engine: Engine) -> 
     folder = FIXTURES / "openrouter"
     for name in ("api_v1_models_data_2026-07-17.json", "api_v1_models_data_2026-07-21.json"):
         snapshot = _snapshot(folder / name)
-        result = persist_snapshot(
-            engine, snapshot, parse_snapshot(snapshot), trigger="flow", flow_run_id=None
-        )
+        spec = RunSpec("flow", None, snapshot.observed_at)
+        result = persist_snapshot(engine, snapshot, parse_snapshot(snapshot), spec)
     rows = {(r["offering"], r["price"]): r for r in result.changes}
     hy3_in = rows[("tencent/hy3", "input_usd_per_mtok")]
     assert (hy3_in["old"], hy3_in["new"], hy3_in["change_pct"]) == ("0.2", "0.14", "-30.0%")
@@ -141,8 +145,7 @@ def test_a_parse_failure_is_a_failed_run_that_keeps_the_raw_response(engine: Eng
         "openrouter",
         caught.value,
         snapshot,
-        trigger="flow",
-        flow_run_id=FLOW_RUN,
+        _spec(snapshot, "flow"),
         origin="f",
     )
     assert result.status == "failed" and result.error and result.error.startswith("parse failed")
@@ -155,9 +158,8 @@ def test_a_parse_failure_is_a_failed_run_that_keeps_the_raw_response(engine: Eng
 
 def test_a_fetch_failure_is_a_failed_run_without_a_snapshot(engine: Engine) -> None:
     error = httpx.ConnectError("connection refused")
-    result = record_failure(
-        engine, "xai", error, None, trigger="flow", flow_run_id=FLOW_RUN, origin="network"
-    )
+    spec = RunSpec("flow", FLOW_RUN, None)
+    result = record_failure(engine, "xai", error, None, spec, origin="network")
     assert result.error == "fetch failed: ConnectError: connection refused"
     (run,) = _runs(engine)
     assert run[:5] == ("xai", "failed", FLOW_RUN, "flow", False)
