@@ -90,7 +90,7 @@ class RecordedRun:
     _finished: bool = field(default=False, repr=False)
 
     def archive(
-        self, raw: bytes, *, url: str | None, fetched_at: datetime, content_type: str | None = None
+        self, raw: bytes, *, url: str, fetched_at: datetime, content_type: str | None = None
     ) -> str:
         """Store the raw bytes (content-addressed) before parsing, so they can be re-parsed."""
         with self.engine.begin() as conn:
@@ -181,7 +181,7 @@ def archive_snapshot(
     source: str,
     raw: bytes,
     *,
-    url: str | None,
+    url: str,
     fetched_at: datetime,
     content_type: str | None = None,
 ) -> str:

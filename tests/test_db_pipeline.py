@@ -1,4 +1,4 @@
-"""recorded_run: every ingest path leaves one run row, and a run's data and finish commit together."""
+"""recorded_run: one run row per ingest; a run's data and its finish commit together."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_an_exception_in_the_block_fails_the_run_with_the_error_and_propagates(
     engine: Engine,
 ) -> None:
     with pytest.raises(RuntimeError, match="boom"), recorded_run(engine, SOURCE) as run:
-        run.archive(b"raw", url=None, fetched_at=T)
+        run.archive(b"raw", url="https://example.invalid/raw", fetched_at=T)
         raise RuntimeError("boom")
     assert _runs(engine) == [("failed", "RuntimeError: boom", 0, True)]
 
