@@ -70,8 +70,9 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
             continue  # router pseudo-models (openrouter/auto): no price of their own
         if prompt < 0 or completion < 0:
             raise ParseError(
-                "openrouter", f"{entry['id']}: negative price {pricing.get('prompt')!r}/"
-                f"{pricing.get('completion')!r} (only -1 is a documented sentinel)"
+                "openrouter",
+                f"{entry['id']}: negative price {pricing.get('prompt')!r}/"
+                f"{pricing.get('completion')!r} (only -1 is a documented sentinel)",
             )
         out.append(_observation(entry["id"], pricing, None, observed_at))
         for override in pricing.get("overrides") or []:
