@@ -54,7 +54,8 @@ def api_key_id(engine: EngineDep, key: Annotated[str | None, Depends(_key_header
 
 
 KeyDep = Annotated[int, Depends(api_key_id)]
-RuleId = Annotated[int, Path(ge=1, description="Alert rule id")]
+# Ids are PostgreSQL integers: anything past 2^31-1 is a 422, never a database error.
+RuleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert rule id")]
 
 
 def _allow_private() -> bool:
