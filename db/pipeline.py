@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from costcurve.core.observations import Observation, ParseError, SourceInfo
 from db.ingest import IngestResult, ingest
 from db.models import PipelineRun, RawSnapshot, Source
+from db.performance import record_performance
 from scrapers.registry import get_source, parse_source
 
 _runs = PipelineRun.__table__  # type: ignore[attr-defined]
@@ -178,6 +179,7 @@ def ingest_observations(
                 change_kind=change_kind,
                 recorded_at=recorded_at,
             )
+            record_performance(conn, observations)
     except Exception as exc:
         finish_run(engine, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
