@@ -160,9 +160,7 @@ class LlmEndpointStat(SQLModel, table=True):
     """
 
     __tablename__ = "llm_endpoint_stat"
-    __table_args__ = (
-        UniqueConstraint("offering_id", "observed_at", name="uq_llm_endpoint_stat"),
-    )
+    __table_args__ = (UniqueConstraint("offering_id", "observed_at", name="uq_llm_endpoint_stat"),)
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     offering_id: int = Field(foreign_key="llm_offering.id", sa_type=BigInteger, index=True)

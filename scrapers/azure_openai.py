@@ -113,7 +113,7 @@ def _items(raw: bytes) -> list[dict[str, Any]]:
     if text.startswith("{") and "\n" in text:
         if reason := looks_blocked(raw):
             raise ParseError(SLUG, f"expected Retail Prices items, got a {reason}")
-        items = [load_json(SLUG, line.encode(), decimals=True) for line in text.splitlines()]
+        items: Any = [load_json(SLUG, line.encode(), decimals=True) for line in text.splitlines()]
     else:
         doc = load_json(SLUG, raw, expected="Retail Prices API items", decimals=True)
         items = doc.get("Items") if isinstance(doc, dict) else doc

@@ -46,7 +46,7 @@ SOURCE = SourceInfo(
     kind="llm_price",
     url=URL,
     listing_complete=False,
-    description="AWS Bedrock pricing page tables (on-demand, batch, flex/priority, cache, geo/global)",
+    description="AWS Bedrock pricing tables (on-demand, batch, flex/priority, cache, geo/global)",
 )
 _META = {"provider", "hierarchy_path", "pricing_category", "regions", "modality"}
 _TOKEN_PRICE = re.compile(

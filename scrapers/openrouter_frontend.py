@@ -49,7 +49,7 @@ def fetch(client: httpx.Client) -> bytes:
     for model in model_ids(request_bytes(client, MODELS_URL)):
         params = {"permaslug": model, "variant": "standard"}
         body = load_json(SLUG, request_bytes(client, STATS_URL, params=params))
-        record = {"model_slug": model, "permaslug": model, "variant": "standard"}
+        record: dict[str, Any] = {"model_slug": model, "permaslug": model, "variant": "standard"}
         record["endpoints"] = body.get("data") if isinstance(body, dict) else body
         lines.append(json.dumps(record, separators=(",", ":")))
     return ("\n".join(lines) + "\n").encode()
@@ -62,7 +62,9 @@ def _records(raw: bytes) -> list[list[Any]]:
         if reason:
             raise ParseError(SLUG, f"expected endpoint stats, got a {reason}")
         lines = [load_json(SLUG, line.encode(), decimals=True) for line in text.splitlines()]
-        groups = [line.get("endpoints") if isinstance(line, dict) else None for line in lines]
+        groups: list[Any] = [
+            line.get("endpoints") if isinstance(line, dict) else None for line in lines
+        ]
     else:
         doc = load_json(SLUG, raw, expected="endpoint stats JSON", decimals=True)
         groups = [doc.get("data") if isinstance(doc, dict) else doc]
@@ -98,7 +100,8 @@ def performance(endpoint: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _model_id(endpoint: dict[str, Any]) -> str:
-    model = endpoint.get("model") if isinstance(endpoint.get("model"), dict) else {}
+    model: Any = endpoint.get("model")
+    model = model if isinstance(model, dict) else {}
     found = endpoint.get("model_variant_slug") or model.get("slug")
     if not isinstance(found, str):
         raise ParseError(SLUG, "endpoint record without model_variant_slug/model.slug")

@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("offering_id", "observed_at", name="uq_llm_endpoint_stat"),
     )
-    op.create_index(
-        op.f("ix_llm_endpoint_stat_offering_id"), "llm_endpoint_stat", ["offering_id"]
-    )
+    op.create_index(op.f("ix_llm_endpoint_stat_offering_id"), "llm_endpoint_stat", ["offering_id"])
 
 
 def downgrade() -> None:
