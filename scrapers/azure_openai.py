@@ -20,7 +20,6 @@ one observation.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from costcurve.core.jsonenc import dumps
 from scrapers.base import LlmPrice, ParseError, SourceInfo, load_json, looks_blocked, tidy
 from scrapers.http import request_bytes
 
@@ -103,7 +103,8 @@ def fetch(client: httpx.Client) -> bytes:
     params: dict[str, str] | None = {"$filter": FILTER, "currencyCode": "USD"}
     while url:
         page = load_json(SLUG, request_bytes(client, url, params=params), decimals=True)
-        lines.extend(json.dumps(item, default=str) for item in page.get("Items", []))
+        # jsonenc writes the exact decimals back as JSON numbers.
+        lines.extend(dumps(item) for item in page.get("Items", []))
         url, params = page.get("NextPageLink"), None  # the next link carries the query
     return ("\n".join(lines) + "\n").encode()
 
@@ -116,7 +117,8 @@ def _items(raw: bytes) -> list[dict[str, Any]]:
         items: Any = [load_json(SLUG, line.encode(), decimals=True) for line in text.splitlines()]
     else:
         doc = load_json(SLUG, raw, expected="Retail Prices API items", decimals=True)
-        items = doc.get("Items") if isinstance(doc, dict) else doc
+        # The API page envelope, a bare list, or a single NDJSON item.
+        items = doc.get("Items", [doc]) if isinstance(doc, dict) else doc
     if not isinstance(items, list) or not items:
         raise ParseError(SLUG, "expected a list of Retail Prices items")
     for item in items:

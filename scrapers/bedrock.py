@@ -46,6 +46,7 @@ SOURCE = SourceInfo(
     kind="llm_price",
     url=URL,
     listing_complete=False,
+    verified_only_on="rendered table rows as JSON (the collector's export); not the raw HTML",
     description="AWS Bedrock pricing tables (on-demand, batch, flex/priority, cache, geo/global)",
 )
 _META = {"provider", "hierarchy_path", "pricing_category", "regions", "modality"}

@@ -26,7 +26,7 @@ SOURCE = SourceInfo(
     kind="llm_price",
     url=URL,
     listing_complete=True,
-    verified_against_recording=True,
+    verified_only_on="the 2024-03-31 page-text capture",
     description="Groq pricing page (verified on the 2024-03-31 capture only)",
 )
 _ENTRY = re.compile(

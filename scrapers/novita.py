@@ -26,6 +26,7 @@ SOURCE = SourceInfo(
     kind="llm_price",
     url=URL,
     listing_complete=True,
+    verified_only_on="the 2026-05-09 reader-markdown capture",
     description="Novita AI pricing page (verified on the 2026-05-09 capture only)",
 )
 _PER_MTOK = re.compile(r"\$\s*([\d.,]+)\s*/\s*Mt", re.I)

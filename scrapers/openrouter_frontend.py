@@ -67,7 +67,8 @@ def _records(raw: bytes) -> list[list[Any]]:
         ]
     else:
         doc = load_json(SLUG, raw, expected="endpoint stats JSON", decimals=True)
-        groups = [doc.get("data") if isinstance(doc, dict) else doc]
+        # A one-model JSON Lines snapshot is a single {"endpoints": [...]} object.
+        groups = [doc.get("data", doc.get("endpoints")) if isinstance(doc, dict) else doc]
     if not groups or not all(isinstance(g, list) for g in groups):
         raise ParseError(SLUG, "expected lists of endpoint records")
     return groups

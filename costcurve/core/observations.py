@@ -187,6 +187,9 @@ class SourceInfo(_Strict):
     # Verified against real recorded pages in ../shared/fixtures, or only at the
     # transport edge.
     verified_against_recording: bool = True
+    # When the parser is verified on fewer page formats than the live source may
+    # serve: which captures ("2024-03-31 page text only"); empty when not narrower.
+    verified_only_on: str = ""
     description: str = ""
 
 

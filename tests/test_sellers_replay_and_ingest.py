@@ -1,0 +1,79 @@
+"""The issue-20 sellers through replay and versioned ingest against real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, text
+
+from flows.fetchers import read_recording, replay_plan
+from flows.steps import parse_snapshot, persist_snapshot
+from tests.support import FIXTURES, require_shared
+
+NEW_SOURCES = [
+    "openrouter_endpoints",
+    "openrouter_frontend",
+    "bedrock",
+    "azure_openai",
+    "groq",
+    "novita",
+]
+
+
+@pytest.mark.parametrize("source", NEW_SOURCES)
+def test_replay_reads_and_parses_the_newest_recording_of_each_new_source(source: str) -> None:
+    require_shared(FIXTURES / source)
+    (recording,) = replay_plan(FIXTURES, source, all_dates=False)
+    observations = parse_snapshot(read_recording(source, recording))
+    assert observations and all(o.source == source for o in observations)
+
+
+def _snapshot(source: str, name_part: str):  # type: ignore[no-untyped-def]
+    require_shared(FIXTURES / source)
+    plan = replay_plan(FIXTURES, source, all_dates=True)
+    recording = next(r for r in plan if name_part in r.path.name)
+    return read_recording(source, recording)
+
+
+def test_azure_deployments_and_regions_are_separate_offerings_in_the_database(
+    engine: Engine,
+) -> None:
+    snapshot = _snapshot("azure_openai", "effective-2025-05-to-08")
+    observations = parse_snapshot(snapshot)
+    first = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+    assert first.status == "succeeded" and first.new_versions == len(observations)
+    again = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+    assert again.new_versions == 0
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT count(*), count(DISTINCT deployment), count(DISTINCT region) "
+                "FROM llm_offering WHERE source = 'azure_openai'"
+            )
+        ).one()
+    assert rows[0] == len(observations) and rows[1] >= 2 and rows[2] >= 2
+
+
+def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -> None:
+    snapshot = _snapshot(
+        "openrouter_frontend", "meta-llama__llama-3.3-70b-instruct_stats-endpoint_2026-08-05"
+    )
+    observations = parse_snapshot(snapshot)
+    with_speed = [o for o in observations if o.performance is not None]
+    for _ in range(2):  # idempotent: the second ingest adds no stat rows
+        persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+    with engine.connect() as conn:
+        stats = conn.execute(
+            text(
+                "SELECT o.endpoint, o.quantization, o.context_length, s.p50_throughput_tps, "
+                "v.input_usd_per_mtok FROM llm_endpoint_stat s "
+                "JOIN llm_offering o ON o.id = s.offering_id "
+                "JOIN llm_price_version v ON v.offering_id = o.id AND v.valid_to IS NULL"
+            )
+        ).all()
+    assert len(stats) == len(with_speed) > 5
+    by_endpoint = {row[0]: row for row in stats}
+    for o in with_speed:
+        endpoint, quantization, context, throughput, price = by_endpoint[o.endpoint]
+        assert (quantization, context) == (o.quantization, o.context_length)
+        assert throughput == o.performance.p50_throughput_tps  # type: ignore[union-attr]
+        assert price == o.input_usd_per_mtok
