@@ -9,8 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scrapers import ParseError
-from scrapers import groq, novita
+from scrapers import ParseError, groq, novita
 from scrapers.registry import get_source
 from tests.support import fixture_files, observed_at_for, parse_recorded
 
