@@ -14,7 +14,7 @@ from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware, equal_filters, in_effect
 from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
-from costcurve.core.jsonenc import _plain
+from costcurve.core.jsonenc import plain
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 
@@ -176,18 +176,18 @@ _CHANGES_SQL = """
 
 
 def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
-    updated = _plain(rows[0]["recorded_at"]) if rows else _plain(datetime.now(UTC))
+    updated = plain(rows[0]["recorded_at"]) if rows else plain(datetime.now(UTC))
     entries = []
     for r in rows:
         title = (
             f"{r['provider']} {r['provider_model_id']}: input "
-            f"{_plain(r['old_input_usd_per_mtok'])} -> {_plain(r['new_input_usd_per_mtok'])}, "
-            f"output {_plain(r['old_output_usd_per_mtok'])} -> "
-            f"{_plain(r['new_output_usd_per_mtok'])} USD/M tokens"
+            f"{plain(r['old_input_usd_per_mtok'])} -> {plain(r['new_input_usd_per_mtok'])}, "
+            f"output {plain(r['old_output_usd_per_mtok'])} -> "
+            f"{plain(r['new_output_usd_per_mtok'])} USD/M tokens"
         )
         entries.append(
             f"<entry><id>urn:costcurve:llm-price-version:{r['version_id']}</id>"
-            f"<title>{escape(title)}</title><updated>{_plain(r['recorded_at'])}</updated>"
+            f"<title>{escape(title)}</title><updated>{plain(r['recorded_at'])}</updated>"
             f"<summary>{escape(r['source'])} ({escape(r['variant'])})</summary></entry>"
         )
     feed = (
