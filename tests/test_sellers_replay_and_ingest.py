@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
-from flows.fetchers import read_recording, replay_plan
+from db.pipeline import RunSpec
+from flows.fetchers import Snapshot, read_recording, replay_plan
 from flows.steps import parse_snapshot, persist_snapshot
 from tests.support import FIXTURES, require_shared
 
@@ -27,7 +28,11 @@ def test_replay_reads_and_parses_the_newest_recording_of_each_new_source(source:
     assert observations and all(o.source == source for o in observations)
 
 
-def _snapshot(source: str, name_part: str):  # type: ignore[no-untyped-def]
+def _spec(snapshot: Snapshot) -> RunSpec:
+    return RunSpec(trigger="replay", observed_at=snapshot.observed_at)
+
+
+def _snapshot(source: str, name_part: str) -> Snapshot:
     require_shared(FIXTURES / source)
     plan = replay_plan(FIXTURES, source, all_dates=True)
     recording = next(r for r in plan if name_part in r.path.name)
@@ -39,9 +44,9 @@ def test_azure_deployments_and_regions_are_separate_offerings_in_the_database(
 ) -> None:
     snapshot = _snapshot("azure_openai", "effective-2025-05-to-08")
     observations = parse_snapshot(snapshot)
-    first = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+    first = persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     assert first.status == "succeeded" and first.new_versions == len(observations)
-    again = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+    again = persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     assert again.new_versions == 0
     with engine.connect() as conn:
         rows = conn.execute(
@@ -60,7 +65,7 @@ def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -
     observations = parse_snapshot(snapshot)
     with_speed = [o for o in observations if o.performance is not None]
     for _ in range(2):  # idempotent: the second ingest adds no stat rows
-        persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=None)
+        persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     with engine.connect() as conn:
         stats = conn.execute(
             text(
