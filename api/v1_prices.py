@@ -27,6 +27,11 @@ PRICE_COLUMNS = (
     "variant",
     "context_tier",
     "modality",
+    "deployment",
+    "region",
+    "endpoint",
+    "quantization",
+    "context_length",
     "input_usd_per_mtok",
     "output_usd_per_mtok",
     "cached_input_usd_per_mtok",
@@ -42,7 +47,8 @@ PRICE_COLUMNS = (
 )
 _SELECT = """
     SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
-           o.context_tier, o.modality, v.input_usd_per_mtok, v.output_usd_per_mtok,
+           o.context_tier, o.modality, o.deployment, o.region, o.endpoint, o.quantization,
+           o.context_length, v.input_usd_per_mtok, v.output_usd_per_mtok,
            v.cached_input_usd_per_mtok, v.cache_write_usd_per_mtok, v.free, v.valid_from,
            v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind, v.id AS version_id,
            v.source_url

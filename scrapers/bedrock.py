@@ -145,8 +145,12 @@ def _field(what: str, qualifier: str) -> tuple[str, str | None, str]:
     return ("input" if "input" in what else "output"), None, "text"
 
 
-def _row_prices(row: dict[str, Any], where: str) -> dict[tuple[str, str], dict[str, Decimal]]:
+def _row_prices(
+    row: dict[str, Any], where: str
+) -> tuple[dict[tuple[str, str], dict[str, Decimal]], bool]:
+    """Prices by (variant override, modality) as written, and whether they are per 1,000."""
     found: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
+    per_1k = False
     speech = _clean(str(row.get("Modality", ""))).lower() == "speech"
     for key, value in row.items():
         match = _TOKEN_PRICE.match(_header(key))
@@ -156,10 +160,39 @@ def _row_prices(row: dict[str, Any], where: str) -> dict[tuple[str, str], dict[s
         price = _cell_price(value, f"{where} [{_clean(key)}]")
         if price is None:
             continue
-        if match["unit"] != "1m":
-            price = price * 1000  # per 1,000 tokens -> per million, exact
+        per_1k = per_1k or match["unit"] != "1m"
         found[(variant or "", "audio" if speech else modality)][field] = price
-    return found
+    return found, per_1k
+
+
+def _per_million(fields: dict[str, Decimal], reference: Decimal | None) -> dict[str, Decimal]:
+    """Scale a per-1,000 row to per million, unless its header is evidently mislabelled.
+
+    The page has printed per-million prices under a "per 1,000 tokens" header
+    (latency-optimized Claude 3.5 Haiku: "$1.00" per 1,000 would be $1,000/M,
+    1,250x its own on-demand price). When the same model has an on-demand
+    per-million input price on the page, and scaling would put this row above
+    100x that price while the unscaled value is within 0.5x-10x of it, the value
+    is already per million and is kept as written.
+    """
+    value = fields.get("input")
+    mislabelled = (
+        reference is not None
+        and value is not None
+        and reference > 0
+        and value * 1000 > reference * 100
+        and reference / 2 <= value <= reference * 10
+    )
+    if mislabelled:
+        return fields
+    return {k: v * 1000 for k, v in fields.items()}  # exact: Decimal arithmetic
+
+
+def _combined(base: str, override: str) -> str:
+    # A "(batch)" column of an extended-access row is extended-access batch pricing.
+    if not override or override == base:
+        return base
+    return override if base == "standard" else f"{base}-{override}"
 
 
 def _rows(raw: bytes) -> list[dict[str, Any]]:
@@ -182,21 +215,16 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
         tuple[str, str, str | None, str], dict[tuple[Any, ...], tuple[str, dict[str, Decimal]]]
     ]
     groups = defaultdict(dict)
-    for row in _rows(raw):
-        name = _model_name(row)
-        category = str(row.get("Pricing_Category", "")).lower()
-        if name is None or "example" in category:
-            continue
-        if any(_CAPACITY.search(_header(k)) for k in row):
-            continue  # provisioned throughput / customization: not per-token prices
-        base_variant, model = _variant_and_name(row, name)
-        for (override, modality), fields in _row_prices(row, model).items():
-            if "input" not in fields and "output" not in fields:
-                continue
-            variant = override or base_variant
-            key = (_normalised(model), variant, _deployment(row), modality)
-            price_key = tuple(sorted(fields.items()))
-            groups[key].setdefault(price_key, (model, fields))
+    entries = list(_entries(_rows(raw)))
+    reference: dict[str, Decimal] = {}
+    for key, _, fields, per_1k in entries:
+        if not per_1k and key[1] == "standard" and key[3] == "text" and "input" in fields:
+            known = reference.get(key[0])
+            reference[key[0]] = min(fields["input"], known) if known else fields["input"]
+    for key, model, fields, per_1k in entries:
+        if per_1k:
+            fields = _per_million(fields, reference.get(key[0]))
+        groups[key].setdefault(tuple(sorted(fields.items())), (model, fields))
     out = [
         _observation(key, rank, model, fields, observed_at)
         for key, lists in groups.items()
@@ -205,6 +233,26 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
     if not out:
         raise ParseError(SLUG, "no per-token price rows found")
     return out
+
+
+def _entries(
+    rows: list[dict[str, Any]],
+) -> Any:
+    """(key, model name, prices as written, per-1,000?) for every per-token price row."""
+    for row in rows:
+        name = _model_name(row)
+        category = str(row.get("Pricing_Category", "")).lower()
+        if name is None or "example" in category:
+            continue
+        if any(_CAPACITY.search(_header(k)) for k in row):
+            continue  # provisioned throughput / customization: not per-token prices
+        base_variant, model = _variant_and_name(row, name)
+        prices, per_1k = _row_prices(row, model)
+        for (override, modality), fields in prices.items():
+            if "input" in fields or "output" in fields:
+                variant = _combined(base_variant, override)
+                key = (_normalised(model), variant, _deployment(row), modality)
+                yield key, model, fields, per_1k
 
 
 def _cheapest_first(
