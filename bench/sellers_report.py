@@ -66,10 +66,12 @@ def open_models() -> None:
         ins = sorted(o.input_usd_per_mtok for o in hosts if o.input_usd_per_mtok is not None)
         outs = sorted(o.output_usd_per_mtok for o in hosts if o.output_usd_per_mtok is not None)
         cheapest = min(hosts, key=lambda o: (o.input_usd_per_mtok, o.output_usd_per_mtok))
+        n_hosts = len({o.provider for o in hosts})
+        price = f"{cheapest.input_usd_per_mtok}/{cheapest.output_usd_per_mtok}"
         print(
-            f"{model}\t{day}\t{len(hosts)} endpoints / {len({o.provider for o in hosts})} hosts\t"
-            f"cheapest {cheapest.provider} {cheapest.input_usd_per_mtok}/{cheapest.output_usd_per_mtok}"
-            f"\tinput min {ins[0]} median {_median(ins)}\toutput min {outs[0]} median {_median(outs)}"
+            f"{model}\t{day}\t{len(hosts)} endpoints / {n_hosts} hosts\t"
+            f"cheapest {cheapest.provider} {price}\tinput min {ins[0]} median {_median(ins)}"
+            f"\toutput min {outs[0]} median {_median(outs)}"
         )
 
 

@@ -32,6 +32,8 @@ SOURCE = SourceInfo(
     url=MODELS_URL,
     # One run lists every host of every model, so a host that is gone was withdrawn.
     listing_complete=True,
+    # One request per listed model, one at a time: minutes, not seconds.
+    fetch_timeout_s=1800,
     description="OpenRouter per-model endpoints: one price per upstream host",
 )
 

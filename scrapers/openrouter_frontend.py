@@ -39,6 +39,8 @@ SOURCE = SourceInfo(
     url=STATS_URL,
     # A replay or a partial fetch may cover a few models only.
     listing_complete=False,
+    # One request per listed model, one at a time: minutes, not seconds.
+    fetch_timeout_s=1800,
     description="OpenRouter frontend endpoint stats (undocumented): per-host prices and speed",
 )
 _PERCENTILES = (50, 75, 90, 95, 99)

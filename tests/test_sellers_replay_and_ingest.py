@@ -82,3 +82,15 @@ def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -
         assert (quantization, context) == (o.quantization, o.context_length)
         assert throughput == o.performance.p50_throughput_tps  # type: ignore[union-attr]
         assert price == o.input_usd_per_mtok
+
+
+def test_a_live_crawl_of_many_pages_gets_the_sources_own_fetch_timeout() -> None:
+    from flows.scrape import _fetch_task
+    from flows.tasks import FETCH_TIMEOUT_S
+
+    live = _fetch_task("openrouter_endpoints", None)
+    assert live.timeout_seconds == 1800 > FETCH_TIMEOUT_S
+    assert _fetch_task("bedrock", None).timeout_seconds == FETCH_TIMEOUT_S
+    recording = replay_plan(FIXTURES, "openrouter_endpoints", all_dates=False)
+    if recording:  # replay reads a file: the default timeout is plenty
+        assert _fetch_task("openrouter_endpoints", recording[0]).timeout_seconds == FETCH_TIMEOUT_S

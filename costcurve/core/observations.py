@@ -190,6 +190,9 @@ class SourceInfo(_Strict):
     # When the parser is verified on fewer page formats than the live source may
     # serve: which captures ("2024-03-31 page text only"); empty when not narrower.
     verified_only_on: str = ""
+    # A fetch that crawls many pages (one request per model, politely in series)
+    # needs longer than the flows' default fetch timeout; None keeps the default.
+    fetch_timeout_s: int | None = Field(default=None, ge=1)
     description: str = ""
 
 
