@@ -94,3 +94,32 @@ def test_a_live_crawl_of_many_pages_gets_the_sources_own_fetch_timeout() -> None
     recording = replay_plan(FIXTURES, "openrouter_endpoints", all_dates=False)
     if recording:  # replay reads a file: the default timeout is plenty
         assert _fetch_task("openrouter_endpoints", recording[0]).timeout_seconds == FETCH_TIMEOUT_S
+
+
+SPEED_QUERY = """
+SELECT o.provider, o.endpoint, v.input_usd_per_mtok, v.output_usd_per_mtok,
+       s.p50_throughput_tps
+FROM llm_offering o
+JOIN llm_price_version v ON v.offering_id = o.id AND v.valid_to IS NULL
+JOIN LATERAL (SELECT * FROM llm_endpoint_stat s WHERE s.offering_id = o.id
+              ORDER BY s.observed_at DESC LIMIT 1) s ON true
+WHERE o.model_slug = :model AND s.p50_throughput_tps >= :tps
+ORDER BY v.input_usd_per_mtok
+"""
+
+
+def test_the_readme_speed_query_finds_the_cheapest_host_at_a_given_speed(engine: Engine) -> None:
+    name = "meta-llama__llama-3.3-70b-instruct_stats-endpoint_2026-08-05"
+    snapshot = _snapshot("openrouter_frontend", name)
+    observations = parse_snapshot(snapshot)
+    persist_snapshot(engine, snapshot, observations, _spec(snapshot))
+    tps = 30
+    fast = [
+        o for o in observations if o.performance and (o.performance.p50_throughput_tps or 0) >= tps
+    ]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(SPEED_QUERY), {"model": "llama-3.3-70b-instruct", "tps": tps}
+        ).all()
+    assert fast and len(rows) == len(fast)
+    assert rows[0][2] == min(o.input_usd_per_mtok for o in fast)  # type: ignore[type-var]
