@@ -136,7 +136,7 @@ def normalise(model_id: str) -> str:
 
 
 def candidates(model_id: str) -> Iterator[str]:
-    """Keys to look up for an id, most specific first (rules 4-5)."""
+    """Keys to look up for an id, most specific first (rules 4-6)."""
     parts = normalise(model_id).split("/")
     for start in range(len(parts)):
         tail = "/".join(parts[start:])
