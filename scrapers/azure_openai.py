@@ -129,18 +129,29 @@ def _items(raw: bytes) -> list[dict[str, Any]]:
     return items
 
 
-def _expired(item: dict[str, Any], observed_at: datetime) -> bool:
-    end = item.get("effectiveEndDate")
-    return bool(end) and datetime.fromisoformat(str(end).replace("Z", "+00:00")) <= observed_at
+def _when(value: object) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ParseError(SLUG, f"not a date: {value!r}") from None
+
+
+def _in_effect(item: dict[str, Any], observed_at: datetime) -> bool:
+    """Not ended, and not only announced for later (the next snapshot will carry it)."""
+    end, start = _when(item.get("effectiveEndDate")), _when(item.get("effectiveStartDate"))
+    return (end is None or end > observed_at) and (start is None or start <= observed_at)
 
 
 def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
     groups: dict[tuple[str, str, str | None, str | None, str], dict[str, Decimal]]
     groups = defaultdict(dict)
+    starts: dict[tuple[Any, str], str] = {}
     for item in _items(raw):
         scale = _UNITS.get(str(item["unitOfMeasure"]).strip().lower())
         meter = read_meter(str(item["meterName"])) if scale is not None else None
-        if meter is None or scale is None or _expired(item, observed_at):
+        if meter is None or scale is None or not _in_effect(item, observed_at):
             continue
         if Decimal(str(item.get("tierMinimumUnits", 0))) > 0:
             continue  # volume tiers above the first are not the list price
@@ -151,6 +162,11 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
         region = str(item.get("armRegionName") or "") or None
         key = (meter.model, variant, meter.deployment, region, meter.modality)
         field = "cached" if meter.cached else meter.direction
+        # A meter listed for several effective dates: the latest one in effect wins.
+        start = str(item.get("effectiveStartDate") or "")
+        if starts.get((key, field), "") > start:
+            continue
+        starts[(key, field)] = start
         groups[key][field] = tidy(Decimal(price) * scale)
     out = [
         LlmPrice(

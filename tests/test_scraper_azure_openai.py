@@ -33,7 +33,8 @@ def test_every_token_meter_is_converted_exactly_into_its_offering(path: Path) ->
     for item in _items(path):
         meter = source.read_meter(item["meterName"])
         scale = {"1K": 1000, "1M": 1}.get(item["unitOfMeasure"])
-        if meter is None or scale is None or item.get("effectiveEndDate"):
+        starts_later = item["effectiveStartDate"] > observed_at_for(path).isoformat()
+        if meter is None or scale is None or item.get("effectiveEndDate") or starts_later:
             continue
         variant = "batch" if meter.batch else "standard"
         key = (meter.model, variant, meter.deployment, item["armRegionName"], meter.modality)
@@ -134,3 +135,26 @@ def test_fetch_follows_next_page_links_into_one_ndjson_snapshot() -> None:
     obs = source.parse(raw, observed_at=observed_at_for(Path("x_2026-01-01")))
     assert sorted(o.region or "" for o in obs) == ["eastus", "westus"]
     assert {o.input_usd_per_mtok for o in obs} == {Decimal("2")}
+
+
+def test_ended_and_announced_meters_are_not_current_prices() -> None:
+    base = {"meterName": "gpt 4.1 Inp glbl Tokens", "unitOfMeasure": "1K", "armRegionName": "x"}
+    items = [
+        base | {"retailPrice": 0.002, "effectiveStartDate": "2025-01-01T00:00:00Z"},
+        base
+        | {
+            "armRegionName": "y",
+            "retailPrice": 0.003,
+            "effectiveStartDate": "2024-01-01T00:00:00Z",
+            "effectiveEndDate": "2025-01-01T00:00:00Z",
+        },
+        base
+        | {
+            "armRegionName": "z",
+            "retailPrice": 0.001,
+            "effectiveStartDate": "2027-01-01T00:00:00Z",
+        },
+    ]
+    raw = "\n".join(json.dumps(i) for i in items).encode()
+    (o,) = source.parse(raw, observed_at=observed_at_for(Path("x_2026-01-01")))
+    assert (o.region, o.input_usd_per_mtok) == ("x", Decimal("2"))
