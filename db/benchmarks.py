@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog.models import resolve_model
 from costcurve.core.benchmark_point import BenchmarkPoint
+from costcurve.core.representativeness import classify_points
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion, PipelineRun
 from db.pipeline import ensure_source, start_run
 
@@ -100,6 +101,7 @@ def _row(point: BenchmarkPoint, *, sha: str, model_slug: str | None, run_id: int
         "gpu": point.gpu,
         "gpu_count": point.gpu_count,
         "tensor_parallel_size": point.tensor_parallel_size,
+        "pipeline_parallel_size": point.pipeline_parallel_size,
         "driver_version": point.driver_version,
         "input_len": point.input_len,
         "output_len": point.output_len,
@@ -108,6 +110,8 @@ def _row(point: BenchmarkPoint, *, sha: str, model_slug: str | None, run_id: int
         "output_throughput": _dec(point.output_throughput),
         "total_token_throughput": _dec(point.total_token_throughput),
         "request_throughput": _dec(point.request_throughput),
+        "duration_s": _dec(point.duration),
+        "completed": point.completed,
         "dummy_weights": point.dummy_weights,
         "synthetic": point.synthetic,
         "started_at": point.started_at,
@@ -168,6 +172,7 @@ def store_points(
                 else:
                     result.inserted += 1
                 result.ids.append(int(new_id))
+            classify_stored(conn, {(p.model_id, p.gpu) for p in points})
     except Exception as exc:
         _finish(engine, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -193,6 +198,28 @@ def _finish(
         }
     with engine.begin() as conn:
         conn.execute(update(_runs).where(_runs.c.id == run_id).values(values_))
+
+
+def classify_stored(conn: Connection, setups: set[tuple[str, str]]) -> int:
+    """Set the representativeness verdict of every stored point of these (model_id, gpu).
+
+    The verdict belongs to a sweep, which can grow with each import, so all
+    points of the setups touched are classified again. Returns rows updated.
+    """
+    updated = 0
+    for model_id, gpu in sorted(setups):
+        rows = conn.execute(
+            select(_b.c.id, _b.c.raw).where(_b.c.model_id == model_id, _b.c.gpu == gpu)
+        ).all()
+        points = [BenchmarkPoint(**raw["point"], raw=raw["result"]) for _, raw in rows]
+        for (row_id, _), verdict in zip(rows, classify_points(points), strict=True):
+            conn.execute(
+                update(_b)
+                .where(_b.c.id == row_id)
+                .values(verdict=verdict.verdict, verdict_reason=verdict.reason)
+            )
+            updated += 1
+    return updated
 
 
 def _filters(include_synthetic: bool, model: str | None, gpu: str | None) -> list[Any]:

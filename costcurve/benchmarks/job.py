@@ -216,12 +216,13 @@ def serve_and_run(
                 model, Path(scratch) / "model", config_path=dummy_config
             )
             dummy = True
-        version = _vllm.installed_version(vllm_bin)
+        launch = _vllm.launcher(vllm_bin)
+        version = launch.version
         if version != VLLM_VERSION:
             warn(f"vllm {version} is installed but results are pinned to {VLLM_VERSION}")
         names, driver = _check_gpus(gpu, gpu_count, warn)
         port = port or _free_port(host)
-        cmd = [vllm_bin, "serve", str(model_dir), "--served-model-name", model]
+        cmd = [*launch.command(model_dir), "--served-model-name", model]
         cmd += ["--host", host, "--port", str(port), "--tensor-parallel-size", str(tp)]
         if dummy:
             cmd += ["--load-format", "dummy"]

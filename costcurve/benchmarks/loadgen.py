@@ -52,7 +52,8 @@ _WORD_TEXT = (
     "then good video well where info rights public books high school through each links she "
     "review years order very privacy book items company read group need many user said does set"
 )
-_WORDS = tuple(_WORD_TEXT.split())
+# Public: benchmarks.tiny_model builds its tokenizer vocabulary from these words.
+PROMPT_WORDS = tuple(_WORD_TEXT.split())
 
 
 class BenchmarkRunError(RuntimeError):
@@ -107,7 +108,7 @@ def sample_requests(
     for _ in range(num_prompts):
         n_in = rng.randint(in_lo, in_hi)
         # Distinct prompts, so a prefix cache on a real server cannot skip prefill.
-        prompt = " ".join(rng.choices(_WORDS, k=n_in))
+        prompt = " ".join(rng.choices(PROMPT_WORDS, k=n_in))
         requests.append(SampledRequest(prompt, n_in, rng.randint(out_lo, out_hi)))
     return requests
 
