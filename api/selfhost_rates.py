@@ -29,6 +29,7 @@ from db.selfhost_costs import COST_QUANTUM
 from db.selfhost_sweeps import RATE_LOOKUPS
 
 Basis = Literal["on_demand", "spot", "community", "owned", "index"]
+RATE_QUANTUM = Decimal("1e-6")
 HEADLINE_BASES: tuple[Basis, ...] = ("on_demand", "spot", "owned", "index")
 
 
@@ -76,9 +77,11 @@ def owned_rate(gpu: str, owned: OwnedQuery) -> dict[str, Any]:
             "usd_per_gpu_hour": None,
             "reason": f"no documented owned-hardware {missing} for {gpu}; pass {missing}",
         }
-    rate = owned_usd_per_gpu_hour(
+    exact = owned_usd_per_gpu_hour(
         purchase, owned.lifetime_years, power, owned.pue, owned.usd_per_kwh
     )
+    # A millionth of a dollar per hour: exact enough, and short enough to be a JSON number.
+    rate = exact.quantize(RATE_QUANTUM, ROUND_HALF_EVEN)
     given = owned.purchase_usd is not None and owned.power_kw is not None
     return {
         "usd_per_gpu_hour": rate,
@@ -134,6 +137,6 @@ def cost(rate: Decimal | None, tokens_per_s_per_gpu: float | None) -> Decimal | 
 def require_rate(rate: dict[str, Any], basis: str) -> Decimal:
     value = rate.get("usd_per_gpu_hour")
     if value is None:
-        name = "purchase_usd" if basis == "owned" else "gpu"
+        name = {"owned": "purchase_usd", "index": "pricing"}.get(basis, "gpu")
         raise HTTPException(422, detail=f"{name}: {rate['reason']}")
     return Decimal(value)
