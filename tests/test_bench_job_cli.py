@@ -111,20 +111,18 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
 def test_bench_run_against_a_dead_endpoint_raises_and_stores_nothing(engine: Engine) -> None:
     from costcurve.benchmarks.job import run_benchmark_job
     from costcurve.benchmarks.loadgen import BenchmarkRunError
+    from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload
     from tests.conftest import free_port
 
     with pytest.raises(BenchmarkRunError, match="warm-up failed"):
-        run_benchmark_job(
-            engine,
-            endpoint=f"http://127.0.0.1:{free_port()}",
-            model="m",
-            gpu="H100-SXM-80GB",
-            concurrencies=[1],
-            input_len=8,
-            output_len=4,
-            num_prompts=1,
-            synthetic=True,
+        spec = SweepSpec(
+            f"http://127.0.0.1:{free_port()}",
+            "m",
+            Deployment("H100-SXM-80GB", synthetic=True),
+            Workload(8, 4, num_prompts=1),
+            (1,),
         )
+        run_benchmark_job(engine, spec)
     with engine.connect() as conn:
         assert conn.execute(select(BenchmarkResult)).first() is None
 

@@ -166,6 +166,7 @@ def register(app: typer.Typer) -> None:
         """Sweep ENDPOINT over concurrency levels, print and store each point."""
         from costcurve.benchmarks.job import run_benchmark_job
         from costcurve.benchmarks.loadgen import BenchmarkRunError
+        from costcurve.benchmarks.spec import Deployment, StoreOptions, SweepSpec, Workload
         from costcurve.cli.runtime import database_or_exit
 
         if not endpoint.startswith(("http://", "https://")):
@@ -174,26 +175,23 @@ def register(app: typer.Typer) -> None:
         _, engine = database_or_exit(require_head=True)
         stored: list[StoreResult] = []
         try:
-            points = run_benchmark_job(
-                engine,
-                endpoint=endpoint,
-                model=model,
-                gpu=canonical,
-                gpu_count=gpu_count,
-                concurrencies=levels,
-                input_len=input_len,
-                output_len=output_len,
-                range_ratio=range_ratio,
-                num_prompts=num_prompts,
-                num_warmups=num_warmups,
-                tensor_parallel_size=tensor_parallel_size,
-                api=api_kind,
-                engine_version=engine_version,
-                driver_version=driver_version,
-                model_slug=model_slug,
-                synthetic=synthetic,
-                on_stored=stored.append,
-            )
+            spec = SweepSpec(
+                endpoint,
+                model,
+                Deployment(
+                    canonical,
+                    gpu_count,
+                    tensor_parallel_size,
+                    engine_version=engine_version,
+                    driver_version=driver_version,
+                    synthetic=synthetic,
+                ),
+                Workload(input_len, output_len, range_ratio, num_prompts=num_prompts,
+                         num_warmups=num_warmups, api=api_kind),
+                tuple(levels),
+            )  # fmt: skip
+            store = StoreOptions(model_slug=model_slug, on_stored=stored.append)
+            points = run_benchmark_job(engine, spec, store)
         except BenchmarkRunError as exc:
             _fail(f"benchmark failed, nothing stored: {exc}", 1)
         _report(points, stored[0] if stored else None, as_json)
@@ -239,6 +237,7 @@ def register(app: typer.Typer) -> None:
         """Start `vllm serve MODEL`, run the sweep against it, stop it, store the points."""
         from costcurve.benchmarks.job import DummyWeightsError, VllmError, serve_and_run
         from costcurve.benchmarks.loadgen import BenchmarkRunError
+        from costcurve.benchmarks.spec import Deployment, ServeSpec, StoreOptions, Workload
         from costcurve.cli.runtime import database_or_exit
 
         if weights is not None and (dummy or dummy_config is not None):
@@ -253,29 +252,23 @@ def register(app: typer.Typer) -> None:
         try:
             points = serve_and_run(
                 engine,
-                model=model,
-                gpu=canonical,
-                gpu_count=gpu_count,
-                weights=weights,
-                dummy_config=dummy_config,
-                tokenizer=tokenizer,
-                tensor_parallel_size=tensor_parallel_size,
-                vllm_bin=vllm_bin,
-                vllm_args=vllm_arg or [],
-                port=port,
-                start_timeout_s=start_timeout,
+                ServeSpec(
+                    model,
+                    weights=weights,
+                    dummy_config=dummy_config,
+                    tokenizer=tokenizer,
+                    vllm_bin=vllm_bin,
+                    vllm_args=tuple(vllm_arg or ()),
+                    port=port,
+                    start_timeout_s=start_timeout,
+                ),
+                Deployment(canonical, gpu_count, tensor_parallel_size, synthetic=synthetic),
+                Workload(input_len, output_len, range_ratio, num_prompts=num_prompts,
+                         num_warmups=num_warmups, api=api_kind),
+                tuple(levels),
+                StoreOptions(model_slug=model_slug, on_stored=stored.append),
                 warn=lambda msg: typer.echo(f"warning: {msg}", err=True),
-                concurrencies=levels,
-                input_len=input_len,
-                output_len=output_len,
-                range_ratio=range_ratio,
-                num_prompts=num_prompts,
-                num_warmups=num_warmups,
-                api=api_kind,
-                model_slug=model_slug,
-                synthetic=synthetic,
-                on_stored=stored.append,
-            )
+            )  # fmt: skip
         except DummyWeightsError as exc:
             _fail(str(exc))
         except (VllmError, BenchmarkRunError) as exc:
