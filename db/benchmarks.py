@@ -222,6 +222,21 @@ def classify_stored(conn: Connection, setups: set[tuple[str, str]]) -> int:
     return updated
 
 
+def classify_all(conn: Connection) -> int:
+    """Classify every stored point again (after a rule change or migration 0008)."""
+    setups = conn.execute(select(_b.c.model_id, _b.c.gpu).distinct()).all()
+    return classify_stored(conn, {(m, g) for m, g in setups})
+
+
+def stored_verdicts(engine: Engine, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+    """benchmark_result id -> (verdict, reason) as stored."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_b.c.id, _b.c.verdict, _b.c.verdict_reason).where(_b.c.id.in_(list(ids)))
+        ).all()
+    return {int(r.id): (r.verdict, r.verdict_reason) for r in rows}
+
+
 def _filters(include_synthetic: bool, model: str | None, gpu: str | None) -> list[Any]:
     where: list[Any] = []
     if not include_synthetic:
