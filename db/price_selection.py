@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from costcurve.core.formulas import BLEND_SQL
+from costcurve.core.formulas import DEFAULT_BLEND
 
 STANDARD_PRICE_WHERE = (
     "o.model_slug IS NOT NULL AND o.variant = 'standard' "
@@ -34,7 +34,7 @@ def cheapest_standard_price(conn: Connection, model: str, at: datetime) -> dict[
     sql = f"""
         SELECT o.provider, o.source, o.provider_model_id, o.variant,
                v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from,
-               {BLEND_SQL.format(i="v.input_usd_per_mtok", o="v.output_usd_per_mtok")} AS blended
+               {DEFAULT_BLEND.sql("v.input_usd_per_mtok", "v.output_usd_per_mtok")} AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
         WHERE o.model_slug = :model AND {STANDARD_PRICE_WHERE} AND {_PAYABLE_WHERE}
           AND v.valid_from <= :at AND (v.valid_to IS NULL OR v.valid_to > :at)

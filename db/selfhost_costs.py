@@ -180,6 +180,7 @@ def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) ->
         "gpu": row.gpu,
         "gpu_count": row.gpu_count,
         "tensor_parallel_size": row.tensor_parallel_size,
+        "pipeline_parallel_size": row.pipeline_parallel_size,
         "driver_version": row.driver_version,
         "input_len": row.input_len,
         "output_len": row.output_len,
@@ -187,6 +188,12 @@ def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) ->
         # None: the run had no concurrency cap (the column then holds num_prompts).
         "concurrency": point.get("concurrency", row.concurrency),
         "num_prompts": row.num_prompts,
+        "completed": row.completed,
+        "duration_s": row.duration_s,
+        # The sweep's representativeness (core.representativeness): only
+        # "representative" points make headlines.
+        "verdict": row.verdict,
+        "verdict_reason": row.verdict_reason,
         "started_at": row.started_at,
         "recorded_at": row.recorded_at,
         "dummy_weights": row.dummy_weights,

@@ -80,6 +80,8 @@ def api(store: Engine) -> Iterator[httpx.Client]:
 def test_self_hosted_prices_each_point_at_the_current_runpod_rate(api: httpx.Client) -> None:
     body = api.get("/v1/self-hosted", params={"model": "neuralmagic/Meta-Llama-3.1-8B-FP8"}).json()
     [item] = body["items"]
+    assert item["verdict"] == "short" and "10 prompts" in item["verdict_reason"]
+    assert (item["duration_s"], item["completed"]) == (1.0679055179934949, 10)
     cost = item["costs"]["on_demand"]
     assert Decimal(str(cost["usd_per_gpu_hour"])) == Decimal("3.29")  # RunPod H100 SXM, 08-05
     tps = Decimal(str(item["output_tokens_per_s_per_gpu"]))

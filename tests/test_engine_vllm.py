@@ -23,7 +23,8 @@ from sqlalchemy import Engine, select
 from costcurve.benchmarks.tiny_model import write_tiny_model
 from db.models import BenchmarkResult
 
-pytestmark = pytest.mark.engine
+# vLLM's start-up on a loaded 2-core machine can take minutes: more than the default 600 s.
+pytestmark = [pytest.mark.engine, pytest.mark.timeout(1800)]
 VLLM_BIN = os.environ.get("COSTCURVE_VLLM_BIN", ".data/vllm-venv/bin/vllm")
 GPU = os.environ.get("COSTCURVE_ENGINE_GPU", "CPU")
 LEVELS = (1, 2, 4)
