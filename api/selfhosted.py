@@ -1,4 +1,4 @@
-"""Self-hosted cost per million tokens and API-vs-self-hosting break-even."""
+"""`/v1/self-hosted`: serving throughput priced per GPU-hour basis (see api/breakeven.py)."""
 
 from __future__ import annotations
 
