@@ -30,7 +30,7 @@ from db.selfhost_sweeps import RATE_LOOKUPS
 
 Basis = Literal["on_demand", "spot", "community", "owned", "index"]
 RATE_QUANTUM = Decimal("1e-6")
-HEADLINE_BASES: tuple[Basis, ...] = ("on_demand", "spot", "owned", "index")
+HEADLINE_BASES: tuple[Basis, ...] = ("on_demand", "spot", "community", "owned", "index")
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,9 @@ def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
         3.29,
     )
     assert rates["on_demand"]["valid_from"]
+    # The recording has RunPod's community tier but no spot offer: said, not substituted.
+    assert rates["community"]["usd_per_gpu_hour"] == 2.69
+    assert rates["spot"]["usd_per_gpu_hour"] is None and "no spot rate" in rates["spot"]["reason"]
     assert rates["owned"]["source"] == "owned" and rates["owned"]["parameters"]["pue"] == 1.56
     assert rates["index"]["usd_per_gpu_hour"] is None and rates["index"]["reason"]
     points = {p["label"]: p for p in sweep["points"]}
@@ -232,3 +235,13 @@ def test_cost_curve_can_include_self_hosted_offerings(api: httpx.Client) -> None
     ]
     # One self-hosted offering: llama-3.1-8b on RunPod's H100 SXM (the only H100 rate).
     assert with_sh["count"] == without["count"] + 1
+
+
+def test_breakeven_never_prices_a_70b_fp16_model_on_one_80gb_gpu(api: httpx.Client) -> None:
+    body = breakeven(
+        api, model="llama-3.3-70b-instruct", monthly_tokens=1e8, gpu="H100-SXM-80GB",
+        precision="fp16", tokens_per_s_per_gpu=3000, context_len=1, concurrency=1,
+    )  # fmt: skip
+    sh = body["self_hosted"]
+    assert sh["sizing"]["weights_gb"] == 140 and sh["sizing"]["benchmark_gpus"] is None
+    assert sh["gpus_per_replica"] == sh["gpus"] == 2 and sh["throughput_measured"] is False
