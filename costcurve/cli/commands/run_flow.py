@@ -130,5 +130,8 @@ def register(app: typer.Typer) -> None:
         if state.is_completed():
             typer.echo(dumps(result))
             return
+        if isinstance(result, dict):  # a scrape whose failed sources are named in the state
+            typer.echo(dumps(result))
+            result = state.message
         typer.echo(f"error: {name} ended {state.type.value}: {result}", err=True)
         raise typer.Exit(1)
