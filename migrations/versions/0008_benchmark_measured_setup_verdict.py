@@ -1,7 +1,7 @@
 """benchmark results: measured setup (pipeline parallelism, duration, completed) and verdict
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-02 06:00:00
 
 Rows stored before this revision get ``verdict = 'unclassified'`` (never
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
