@@ -182,7 +182,9 @@ def test_loadgen_streams_chat_completions(server: str) -> None:
         )  # fmt: skip
     )
     assert p.completed == 2 and p.total_output_tokens == 8 and p.backend == "openai-chat"
-    assert p.median_ttft_ms == pytest.approx(TTFT_MS, abs=25)
+    # Asymmetric: the server sleeps TTFT_MS first, and a loaded machine only adds delay.
+    assert p.median_ttft_ms is not None
+    assert TTFT_MS - 5 <= p.median_ttft_ms <= TTFT_MS + 2000
 
 
 @pytest.mark.slow
