@@ -89,7 +89,11 @@ def model_scores_by_date(scores: pl.DataFrame, dates: Sequence[date] | pl.Series
     grid = _dates(dates).join(per_day.select("model").unique(), how="cross").sort("as_of")
     return (
         grid.join_asof(
-            per_day.sort("released_on"), left_on="as_of", right_on="released_on", by="model"
+            per_day.sort("released_on"),
+            left_on="as_of",
+            right_on="released_on",
+            by="model",
+            check_sortedness=False,  # sorted by date above; polars cannot check within groups
         )
         .filter(pl.col("score").is_not_null())
         .select("as_of", "model", "score")
