@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from costcurve.analytics.robust import ewc_terms, robust_fit, observed_periods
+from costcurve.analytics.robust import ewc_terms, observed_periods, robust_fit
 from costcurve.analytics.stats import ols, t_quantile
 
 TRUE_SLOPE = -0.002  # log10 price per day: 10^(0.73) = 5.4x cheaper a year

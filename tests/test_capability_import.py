@@ -98,9 +98,9 @@ def test_arena_file_stores_one_row_per_snapshot_model_and_style(loaded: Engine, 
         if (_number(r[score_col]) or 0) != 0
     }
     source = name.split("/")[0]
-    assert _count(
-        loaded, "SELECT count(*) FROM model_score WHERE source = :s", s=source
-    ) == len(expected)
+    assert _count(loaded, "SELECT count(*) FROM model_score WHERE source = :s", s=source) == len(
+        expected
+    )
 
 
 def test_loading_the_shipped_datasets_again_changes_nothing(loaded: Engine) -> None:

@@ -103,8 +103,6 @@ def test_bands_are_distances_below_the_best_released_by_the_date() -> None:
 
 
 def test_best_is_null_before_any_release() -> None:
-    scores = pl.DataFrame(
-        {"model": ["a"], "score": [100.0], "released_on": [date(2024, 1, 1)]}
-    )
+    scores = pl.DataFrame({"model": ["a"], "score": [100.0], "released_on": [date(2024, 1, 1)]})
     best = best_by_date(scores, [date(2023, 1, 1), date(2024, 1, 1)])
     assert best["best"].to_list() == [None, 100.0]

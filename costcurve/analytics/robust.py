@@ -71,12 +71,12 @@ class RobustFit:
 
     def describe(self) -> dict[str, Any]:
         return {
-            "method": METHOD,
+            "ci90_method": METHOD,
             "n": self.n,
             "r2": self.r2,
             "lag1_autocorrelation": self.lag1_autocorrelation,
             "effective_n": self.effective_n,
-            "hac_method": HAC_METHOD,
+            "ci90_hac_method": HAC_METHOD,
             "hac_dof": self.hac_dof,
         }
 

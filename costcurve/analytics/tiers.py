@@ -143,3 +143,60 @@ def tier_membership(
     return grid.select(
         "as_of", "model", tier.alias("tier"), source.alias("tier_source"), "score", "best", "gap"
     ).sort("as_of", "model")
+
+
+def change_dates(scores: pl.DataFrame, catalog: pl.DataFrame) -> pl.Series:
+    """Every date on which some model's tier can change: a score or a model is released."""
+    days = pl.concat(
+        [
+            scores.select(day=pl.col("released_on").cast(pl.Date)),
+            catalog.select(day=pl.col("release_date").cast(pl.Date)),
+        ]
+    )
+    return days["day"].drop_nulls().unique().sort()
+
+
+def membership_intervals(
+    scores: pl.DataFrame, catalog: pl.DataFrame, rule: TierRule
+) -> pl.DataFrame:
+    """Each model's tier as intervals ``[valid_from, valid_to)`` (UTC; null = still)."""
+    dates = change_dates(scores, catalog)
+    frame = tier_membership(scores, catalog, dates, rule).sort("model", "as_of")
+    changed = (pl.col("tier") != pl.col("tier").shift(1).over("model")) | (
+        pl.col("tier_source") != pl.col("tier_source").shift(1).over("model")
+    )
+    starts = frame.filter(changed.fill_null(True))
+    return starts.select(
+        "model",
+        "tier",
+        "tier_source",
+        valid_from=pl.col("as_of").cast(pl.Datetime("us", "UTC")),
+        valid_to=pl.col("as_of").shift(-1).over("model").cast(pl.Datetime("us", "UTC")),
+    )
+
+
+def apply_membership(versions: pl.DataFrame, intervals: pl.DataFrame) -> pl.DataFrame:
+    """Price versions re-tiered by the membership in effect while each was valid.
+
+    A version spanning a tier change is split at the change, so a bucket's
+    snapshot sees the tier the model had at that instant. Models with no
+    interval (non-chat, unreleased) drop out: they are in no tier. Adds
+    ``tier_source``; replaces ``tier``.
+    """
+    require_columns(versions, ("model", "valid_from", "valid_to"), "the versions frame")
+    far = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
+    joined = versions.drop("tier", "tier_source", strict=False).join(
+        intervals.rename({"valid_from": "_m_from", "valid_to": "_m_to"}), on="model"
+    )
+    start = pl.max_horizontal(pl.col("valid_from"), pl.col("_m_from"))
+    end = (
+        pl.when(pl.col("valid_to").is_null())
+        .then(pl.col("_m_to"))
+        .when(pl.col("_m_to").is_null())
+        .then(pl.col("valid_to"))
+        .otherwise(pl.min_horizontal(pl.col("valid_to"), pl.col("_m_to")))
+    )
+    split = joined.with_columns(valid_from=start, valid_to=end.fill_null(far))
+    return split.filter(
+        pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("valid_from"))
+    ).drop("_m_from", "_m_to")
