@@ -202,8 +202,8 @@ def deflation(
             )
             return dumps({"method": "epoch", "blend": ratio.label, **result}).encode()
 
-        key = ("epoch", benchmark, threshold, exclude_reasoning, ratio, metric, start, end)
-        body = curve_cache.memo(engine, (*key, score_version(engine)), compute_epoch)
+        epoch_key = ("epoch", benchmark, threshold, exclude_reasoning, ratio, metric, start, end)
+        body = curve_cache.memo(engine, (*epoch_key, score_version(engine)), compute_epoch)
         return cached(request, body, "application/json")
     assert tier is not None
 

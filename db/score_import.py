@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
@@ -193,7 +194,9 @@ def load_shipped_scores(engine: Engine, shared_dir: Path) -> ImportReport | None
     return report
 
 
-def unresolved_score_names(engine: Engine, sources: Iterable[str] | None = None) -> list[tuple]:
+def unresolved_score_names(
+    engine: Engine, sources: Iterable[str] | None = None
+) -> list[tuple[Any, ...]]:
     """(source, name, rows, first as_of, last as_of) of stored names with no catalog model."""
     with engine.connect() as conn:
         rows = conn.execute(

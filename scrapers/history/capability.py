@@ -85,7 +85,7 @@ def _day(value: str | None, where: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ParseError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise ParseError(where, f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _rows(raw: bytes, name: str) -> tuple[list[str], list[dict[str, str]]]:
@@ -93,7 +93,7 @@ def _rows(raw: bytes, name: str) -> tuple[list[str], list[dict[str, str]]]:
         reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
         rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ParseError(f"{name}: not a readable CSV ({exc})") from None
+        raise ParseError(name, f"not a readable CSV ({exc})") from None
     return list(reader.fieldnames or []), rows
 
 
@@ -104,7 +104,7 @@ def epoch_benchmark_name(filename: str) -> str:
 
 def _score_column(columns: list[str], rows: list[dict[str, str]], name: str) -> str:
     if _MODEL not in columns or _RELEASED not in columns:
-        raise ParseError(f"{name}: expected '{_MODEL}' and '{_RELEASED}' columns, got {columns}")
+        raise ParseError(name, f"expected '{_MODEL}' and '{_RELEASED}' columns, got {columns}")
     for column in columns[columns.index(_MODEL) + 1 : columns.index(_RELEASED)]:
         try:
             values = [_number(r.get(column)) for r in rows]
@@ -112,7 +112,7 @@ def _score_column(columns: list[str], rows: list[dict[str, str]], name: str) -> 
             continue
         if any(v is not None for v in values):
             return column
-    raise ParseError(f"{name}: no numeric score column before '{_RELEASED}'")
+    raise ParseError(name, f"no numeric score column before '{_RELEASED}'")
 
 
 def parse_epoch_file(filename: str, raw: bytes, *, as_of: date) -> list[ScoreRecord]:
@@ -138,7 +138,7 @@ def parse_epoch_file(filename: str, raw: bytes, *, as_of: date) -> list[ScoreRec
         if model not in best or record.score > best[model].score:
             best[model] = record
     if not best:
-        raise ParseError(f"{filename}: no scored rows")
+        raise ParseError(filename, "no scored rows")
     return list(best.values())
 
 
@@ -147,7 +147,7 @@ def epoch_pull_date(eci_raw: bytes) -> date:
     _, rows = _rows(eci_raw, ECI_FILE)
     days = [d for i, r in enumerate(rows) if (d := _day(r.get(_RELEASED), f"{ECI_FILE} {i}"))]
     if not days:
-        raise ParseError(f"{ECI_FILE}: no release dates")
+        raise ParseError(ECI_FILE, "no release dates")
     return max(days)
 
 
@@ -188,8 +188,9 @@ def parse_arena(raw: bytes, name: str = "arena CSV") -> list[ScoreRecord]:
     )
     if layout is None:
         raise ParseError(
-            f"{name}: not an LMArena long CSV (need model, a snapshot date and elo, rating "
-            f"or arena_score); got {columns}"
+            name,
+            f"not an LMArena long CSV (need model, a snapshot date and elo, rating "
+            f"or arena_score); got {columns}",
         )
     citation = ARENA_CITATION.format(repo=layout.repo)
     records: dict[tuple[str, str, date], ScoreRecord] = {}
@@ -197,7 +198,7 @@ def parse_arena(raw: bytes, name: str = "arena CSV") -> list[ScoreRecord]:
         try:
             score = _number(row.get(layout.score_column))
         except ValueError:
-            raise ParseError(f"{name} line {line}: rating {row[layout.score_column]!r}") from None
+            raise ParseError(name, f"line {line}: rating {row[layout.score_column]!r}") from None
         model = (row.get("model") or "").strip()
         day = _day(row.get(layout.date_column), f"{name} line {line}")
         if score is None or score == 0 or not model or day is None:
@@ -208,5 +209,5 @@ def parse_arena(raw: bytes, name: str = "arena CSV") -> list[ScoreRecord]:
             layout.source, model, benchmark, score, day, None, citation
         )
     if not records:
-        raise ParseError(f"{name}: no ratings")
+        raise ParseError(name, "no ratings")
     return list(records.values())
