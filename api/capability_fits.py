@@ -56,13 +56,15 @@ def fit_series(series: pl.DataFrame, *, what: str) -> dict[str, Any]:
     def factors(interval: tuple[float, float]) -> list[float]:
         return [factor_per_year(interval[1]), factor_per_year(interval[0])]
 
+    # Headline: the HAC interval; the effective-n one is the conservative bound
+    # (it degenerates to about 3 effective points on a series of long flat steps).
     naive = t_quantile(0.95, fit.n - 2) * fit.ols_slope_se
     factor = factor_per_year(fit.slope)
     log_factor = math.log10(factor)
     return {
         "factor_per_year": factor,
-        "ci90": factors(fit.slope_interval(0.90)),
-        "ci90_hac": factors(fit.hac_slope_interval(0.90)),
+        "ci90": factors(fit.hac_slope_interval(0.90)),
+        "ci90_conservative": factors(fit.slope_interval(0.90)),
         "ci90_ols_naive": factors((fit.slope - naive, fit.slope + naive)),
         "months_per_10x": MONTHS_PER_YEAR / log_factor if log_factor > 0 else None,
         **fit.describe(),
@@ -129,12 +131,20 @@ def tier_deflation(engine: Engine, query: CurveQuery, ratio: BlendRatio) -> dict
         "question": "price of the tier (membership at each month's end)",
         **fit_series(series, what=f"tier {query.tier}"),
     }
-    floor = tier_floor(inputs, query.tier, body["window"]["from"])
+    # One reference date for every tier: the first month the frontier tier has a
+    # price, so "the level each tier had at the start" is measured at the same date.
+    if query.tier == "frontier" or not capability:
+        reference = body["window"]["from"]
+    else:
+        frontier = monthly_series(engine, versions, "frontier", query, ratio)
+        reference = frontier["date"][0] if frontier.height else body["window"]["from"]
+    floor = tier_floor(inputs, query.tier, reference)
     if query.tiers == "capability" and floor is not None:
         try:
             body["constant_capability"] = {
                 "question": f"price of the capability level the {query.tier} tier had at "
-                "the start of the window, held constant",
+                "the reference date (the frontier series' first month), held constant",
+                "reference_date": reference,
                 **constant_capability(engine, floor, query, ratio, inputs),
             }
         except HTTPException as exc:
