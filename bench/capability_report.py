@@ -44,6 +44,27 @@ def _ci(body: dict[str, Any], key: str = "ci90") -> str:
     return "-" if lo is None else f"{lo:.2f}-{hi:.2f}"
 
 
+def _fit(body: dict[str, Any], other: str = "ci90_conservative") -> str:
+    if "factor_per_year" not in body:
+        return str(body.get("detail") or body.get("error"))
+    return f"{body['factor_per_year']:.2f} ({_ci(body)}; {_ci(body, other)}) n={body['n']}"
+
+
+def _cc(body: dict[str, Any]) -> str:
+    cc = body.get("constant_capability", {})
+    if "factor_per_year" not in cc:
+        return str(cc.get("error"))
+    return f"{cc['factor_per_year']:.2f} ({_ci(cc)}) [ECI>={cc['threshold']:.1f}, n={cc['n']}]"
+
+
+def _epoch(status: int, body: dict[str, Any]) -> str:
+    if status != 200:
+        return f"{status} {body.get('detail')}"
+    kept = ", ".join(f"{k['model']} {k['date']} ${k['usd_per_mtok']:g}" for k in body["models"])
+    walk = f"{body['factor_per_year']:.2f} ({_ci(body)}) n={body['n']}"
+    return f"{walk} | {_fit(body.get('monthly', {}))} | {kept}"
+
+
 def main(to: str) -> None:
     base = Path(tempfile.mkdtemp(prefix="costcurve-capability-"))
     server = EmbeddedPostgres(base, cleanup_mode="delete")
@@ -59,48 +80,22 @@ def main(to: str) -> None:
             print(json.dumps(rate, default=str))
         client = TestClient(create_app(engine))
         print(
-            "\ntier | old static-band x/yr (CI) | capability tier x/yr (robust CI) | "
-            "constant-capability x/yr (robust CI) [threshold, n]"
+            "\ntier | old static band x/yr (HAC CI; naive OLS CI) | capability tier x/yr "
+            "(HAC CI; conservative) n | constant capability x/yr (HAC CI) [threshold, n]"
         )
         for tier in ("frontier", "strong", "good"):
             old = client.get("/v1/deflation", params={"tier": tier, "to": to, "tiers": "static"})
-            new = client.get("/v1/deflation", params={"tier": tier, "to": to})
-            o, n = old.json(), new.json()
-            cc = n.get("constant_capability", {})
-            cc_text = (
-                f"{cc['factor_per_year']:.2f} ({_ci(cc)}; cons. {_ci(cc, 'ci90_conservative')}) [ECI>={cc['threshold']:.1f}, n={cc['n']}]"
-                if "factor_per_year" in cc
-                else str(cc.get("error"))
-            )
-            print(
-                f"{tier} | {o.get('factor_per_year', 0):.2f} ({_ci(o)}; naive {_ci(o, 'ci90_ols_naive')}) "
-                f"| {n.get('factor_per_year', 0):.2f} ({_ci(n)}; cons. {_ci(n, 'ci90_conservative')}, n={n.get('n')}) | {cc_text}"
-            )
+            new = client.get("/v1/deflation", params={"tier": tier, "to": to}).json()
+            print(" | ".join([tier, _fit(old.json(), "ci90_ols_naive"), _fit(new), _cc(new)]))
         print(
-            "\nbenchmark | threshold | Epoch walk x/yr (OLS CI; HAC CI) n | monthly x/yr (robust CI) n | kept models"
+            "\nbenchmark | threshold | Epoch walk x/yr (OLS CI) n | monthly series x/yr "
+            "(HAC CI; conservative) n | kept models"
         )
         for bench, thresholds in THRESHOLDS.items():
             for threshold in thresholds:
-                r = client.get(
-                    "/v1/deflation", params={"benchmark": bench, "threshold": threshold, "to": to}
-                )
-                b = r.json()
-                if r.status_code != 200:
-                    print(f"{bench} | {threshold} | {r.status_code} {b.get('detail')}")
-                    continue
-                m = b.get("monthly", {})
-                monthly = (
-                    f"{m['factor_per_year']:.2f} ({_ci(m)}; cons. {_ci(m, 'ci90_conservative')}) n={m['n']} r={m['lag1_autocorrelation']:.2f}"
-                    if "n" in m
-                    else m.get("error")
-                )
-                kept = ", ".join(
-                    f"{k['model']} {k['date']} ${k['usd_per_mtok']:g}" for k in b["models"]
-                )
-                print(
-                    f"{bench} | {threshold} | {b['factor_per_year']:.2f} ({_ci(b)}; "
-                    f"{_ci(b['robust'], 'ci90_conservative')}) n={b['n']} | {monthly} | {kept}"
-                )
+                params = {"benchmark": bench, "threshold": threshold, "to": to}
+                r = client.get("/v1/deflation", params=params)
+                print(f"{bench} | {threshold} | " + _epoch(r.status_code, r.json()))
         engine.dispose()
     finally:
         server.stop()
