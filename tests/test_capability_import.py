@@ -137,3 +137,31 @@ def test_match_rate_and_unresolved_names_account_for_every_row(loaded: Engine) -
         missing = sum(n for s, _, n, _, _ in unresolved if s == source)
         assert rate["rows"] - rate["resolved_rows"] == missing
         assert 0 < rate["match_rate"] < 1
+
+
+def test_cli_imports_report_counts_and_list_unresolved_names(db_url: str) -> None:
+    from tests.test_cli_foundation import cli
+
+    require_shared(CAPABILITY)
+    arena = CAPABILITY / "lmarena-nakasyou" / "result_long.csv"
+    rows = [r for r in _csv(arena) if (_number(r["elo"]) or 0) != 0]
+    first = cli("scores", "import-arena", str(arena), db_url=db_url)
+    assert first.returncode == 0, first.stderr
+    assert f"{len(rows)} score rows from 1 files" in first.stdout
+    again = cli("scores", "import-arena", str(arena), db_url=db_url)
+    assert "0 score rows from 0 files (1 already loaded)" in again.stdout
+
+    epoch = cli("scores", "import-epoch", str(CAPABILITY / EPOCH_DIR), db_url=db_url)
+    assert epoch.returncode == 0, epoch.stderr
+    files = len(list((CAPABILITY / EPOCH_DIR).glob("*.csv")))
+    assert f"from {files} files" in epoch.stdout
+
+    listed = cli("models", "unresolved", "--scores", "--source", "lmarena-nakasyou", db_url=db_url)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.strip().splitlines()
+    names = {r["model"] for r in rows}
+    assert lines and all(line.split("\t")[1] in names for line in lines)
+    assert f"{len(lines)} unresolved" in listed.stderr and "matched" in listed.stderr
+
+    missing = cli("scores", "import-epoch", str(arena.parent), db_url=db_url)
+    assert missing.returncode == 2 and "epoch_capabilities_index.csv" in missing.stderr
