@@ -10,7 +10,8 @@ thinking modes (``claude-opus-4-20250514-thinking-16k``, ``gpt-5-high``).
 The effort/thinking setting selects how long one model thinks, not other
 weights, so it is dropped, as the catalog already folds a model's reasoning
 modes into one slug. What remains goes through the catalog's own resolution
-(``resolve_model``), with ``source`` as the provider so that aliases the
+(``resolve_model``), with the source's family as the provider (``epoch`` for
+``epoch-hub``, ``lmarena`` for every ``lmarena-*`` history) so that aliases the
 catalog scopes to a score source (``provider_aliases: {lmarena: [...]}``) apply
 only there. Every candidate is a mechanical rewrite; nothing is fuzzy-matched,
 so a name is either resolved by a reviewed alias or listed as unresolved.
@@ -48,10 +49,16 @@ def _variants(name: str) -> Iterator[str]:
             yield candidate
 
 
+def score_provider(source: str) -> str:
+    """The catalog's provider key for a score source: ``lmarena-catalog`` -> ``lmarena``."""
+    return source.split("-", 1)[0]
+
+
 def resolve_score_model(source: str, name: str) -> str | None:
     """Catalog slug for a model name as a score source writes it, or None."""
+    provider = score_provider(source)
     for candidate in _variants(name):
-        slug = resolve_model(source, candidate)
+        slug = resolve_model(provider, candidate)
         if slug is not None:
             return slug
     return None
