@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog.score_names import resolve_score_model
-from db.models import ModelScore, ScoreDataset
+from db.models import ScoreDataset
 from scrapers.history.capability import (
     ECI_FILE,
     ScoreRecord,
@@ -30,9 +30,7 @@ from scrapers.history.capability import (
     parse_epoch_file,
 )
 
-_scores = ModelScore.__table__  # type: ignore[attr-defined]
 _datasets = ScoreDataset.__table__  # type: ignore[attr-defined]
-_BATCH = 2000
 # The shipped datasets, relative to the shared folder (../shared/datasets/capability).
 CAPABILITY_DIR = Path("datasets/capability")
 EPOCH_DIR = "epoch-hub"
@@ -70,6 +68,43 @@ class ImportReport:
         )
 
 
+_COLUMNS = (
+    "model_slug",
+    "source_model_id",
+    "benchmark",
+    "score",
+    "source",
+    "as_of",
+    "released_on",
+    "citation",
+    "imported_at",
+)
+
+
+def _upsert(conn: Connection, values: list[dict[str, Any]]) -> None:
+    """COPY into a temporary table, then one set-based upsert (tens of thousands of rows)."""
+    cols = ", ".join(_COLUMNS)
+    conn.execute(
+        text(
+            "CREATE TEMP TABLE score_in (model_slug text, source_model_id text, benchmark text, "
+            "score numeric, source text, as_of date, released_on date, citation text, "
+            "imported_at timestamptz) ON COMMIT DROP"
+        )
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY score_in ({cols}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(tuple(row[c] for c in _COLUMNS))
+    conn.execute(
+        text(
+            f"INSERT INTO model_score ({cols}) SELECT {cols} FROM score_in "
+            "ON CONFLICT ON CONSTRAINT uq_model_score_version DO UPDATE SET "
+            "score = EXCLUDED.score, model_slug = EXCLUDED.model_slug, "
+            "released_on = EXCLUDED.released_on, citation = EXCLUDED.citation"
+        )
+    )
+
+
 def _store(engine: Engine, records: list[ScoreRecord], path: str, digest: str) -> ImportReport:
     now = datetime.now(UTC)
     slugs = {r.source_model_id: resolve_score_model(r.source, r.source_model_id) for r in records}
@@ -88,19 +123,7 @@ def _store(engine: Engine, records: list[ScoreRecord], path: str, digest: str) -
         for r in records
     ]
     with engine.begin() as conn:
-        for start in range(0, len(values), _BATCH):
-            stmt = insert(_scores).values(values[start : start + _BATCH])
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    constraint="uq_model_score_version",
-                    set_={
-                        "score": stmt.excluded.score,
-                        "model_slug": stmt.excluded.model_slug,
-                        "released_on": stmt.excluded.released_on,
-                        "citation": stmt.excluded.citation,
-                    },
-                )
-            )
+        _upsert(conn, values)
         conn.execute(
             insert(_datasets)
             .values(

@@ -165,3 +165,24 @@ def test_cli_imports_report_counts_and_list_unresolved_names(db_url: str) -> Non
 
     missing = cli("scores", "import-epoch", str(arena.parent), db_url=db_url)
     assert missing.returncode == 2 and "epoch_capabilities_index.csv" in missing.stderr
+
+
+def test_up_loads_the_shipped_scores_and_a_restart_loads_nothing_new(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from costcurve.cli.commands import up
+    from costcurve.config import Settings
+
+    require_shared(CAPABILITY)
+    monkeypatch.setattr(up, "settings_or_exit", lambda: Settings(shared_dir=SHARED))
+    up._load_scores(engine)
+    first = capsys.readouterr().out
+    assert "capability scores:" in first and "(0 already loaded)" in first
+    total = _count(engine, "SELECT count(*) FROM model_score")
+    up._load_scores(engine)
+    assert "0 score rows" in capsys.readouterr().out
+    assert _count(engine, "SELECT count(*) FROM model_score") == total
+
+    monkeypatch.setattr(up, "settings_or_exit", lambda: Settings(shared_dir=SHARED / "nowhere"))
+    up._load_scores(engine)
+    assert "absent, none loaded" in capsys.readouterr().out
