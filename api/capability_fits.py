@@ -19,7 +19,7 @@ from sqlalchemy import Engine, text
 from api import curve_cache
 from api.curve_query import CurveQuery
 from api.tier_state import TierInputs, tier_inputs
-from costcurve.analytics.capability import threshold_membership
+from costcurve.analytics.capability import best_model_series, threshold_membership
 from costcurve.analytics.curves import tier_cost_curve
 from costcurve.analytics.deflation import MONTHS_PER_YEAR, factor_per_year
 from costcurve.analytics.robust import observed_periods, robust_fit
@@ -149,4 +149,38 @@ def tier_deflation(engine: Engine, query: CurveQuery, ratio: BlendRatio) -> dict
             }
         except HTTPException as exc:
             body["constant_capability"] = {"error": exc.detail, "threshold": floor}
+    return body
+
+
+def frontier_price(
+    engine: Engine, query: CurveQuery, ratio: BlendRatio, benchmark: str
+) -> dict[str, Any]:
+    """Per observed month: the best-scoring model that has a price, and its cheapest price."""
+    _, llm, _ = curve_cache.frames(engine)
+    inputs = tier_inputs(engine, benchmark)
+    start, end = query.window
+    # One "tier" per model: the per-model cheapest price in each bucket.
+    per_model = llm.with_columns(tier=pl.col("model"))
+    curve = tier_cost_curve(
+        per_model,
+        interval="month",
+        metric=query.metric,
+        start=start,
+        end=end,
+        ratio=ratio,
+        dedupe_sources=True,
+    )
+    curve = observed_periods(curve, last_observed=last_observed(engine))
+    best = best_model_series(curve, inputs.scores)
+    series = best.select("date", "price", "model", "score") if best.height else best
+    body: dict[str, Any] = {
+        "benchmark": benchmark,
+        "question": "price of the frontier: the cheapest price of the highest-scoring "
+        "model that has a price, at each month's end (can rise when a better, dearer "
+        "model appears; Gundlach et al. 2025)",
+    }
+    try:
+        body.update(fit_series(series, what="the frontier price"))
+    except HTTPException as exc:
+        body.update({"error": exc.detail, "points": series.to_dicts()})
     return body

@@ -150,3 +150,41 @@ def pareto(
     key = ("pareto", day, metric, ratio, score_version(engine))
     body = curve_cache.memo(engine, key, compute)
     return cached(request, body, "application/json")
+
+
+@router.get(
+    "/frontier-price",
+    summary="Price of the frontier: the cheapest price of the best available model, monthly",
+    description=(
+        "At each observed month's end, the highest-scoring model on `metric` that has a "
+        "price, and its cheapest blended price; the trend with a HAC 90% interval. This is "
+        "not constant capability (see /v1/deflation?benchmark=&threshold=): it can rise."
+    ),
+)
+def frontier_price_route(
+    request: Request,
+    engine: EngineDep,
+    metric: Annotated[str, Query(description="Score benchmark, e.g. ECI")] = "ECI",
+    blend: Annotated[str, Query(description="Input:output weights, 3:1 or 1:1")] = "3:1",
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
+    from api.capability_fits import frontier_price
+    from api.curve_query import CurveQuery
+
+    try:
+        ratio = BlendRatio.parse(blend)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"blend: {exc}") from None
+    query = CurveQuery(start=start, end=end).resolved()
+
+    def compute() -> bytes:
+        if tier_inputs(engine, metric).scores.is_empty():
+            raise HTTPException(422, detail=f"metric: no stored scores for {metric!r}")
+        body = frontier_price(engine, query, ratio, metric)
+        return dumps(
+            {"blend": ratio.label, "from": query.window[0], "to": query.window[1], **body}
+        ).encode()
+
+    key = ("frontier-price", metric, ratio, query, score_version(engine))
+    return cached(request, curve_cache.memo(engine, key, compute), "application/json")

@@ -150,3 +150,18 @@ def test_pareto_frontier_is_cheapest_per_capability_level(api: httpx.Client) -> 
         assert m["usd_per_mtok_per_point"] == pytest.approx(m["usd_per_mtok"] / m["score"])
     bad = api.get("/v1/pareto", params={"metric": "No Such Bench"})
     assert bad.status_code == 422
+
+
+def test_frontier_price_follows_the_best_priced_model_and_may_rise(api: httpx.Client) -> None:
+    response = api.get("/v1/frontier-price", params={"metric": "ECI", "to": TO})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "price of the frontier" in body["question"]
+    points = body["points"]
+    assert body["n"] == len(points) >= 4
+    scores = [p["score"] for p in points]
+    # The best available model never gets worse as time passes.
+    assert scores == sorted(scores)
+    assert points[0]["model"] == "gpt-4"
+    lo, hi = body["ci90"]
+    assert lo <= body["factor_per_year"] <= hi

@@ -105,14 +105,21 @@ def threshold_membership(
 
 
 def best_model_series(model_curve: pl.DataFrame, scores: pl.DataFrame) -> pl.DataFrame:
-    """Per bucket, the top-scored priced model and its cheapest price (module doc).
+    """Per bucket (date = its snapshot), the top-scored priced model and its price (module doc).
 
     ``model_curve`` is a cost curve whose ``tier`` column holds the model slug
     (one "tier" per model); ``scores`` is the score frame of the tier rule.
     """
     require_columns(model_curve, ("bucket_start", "as_of", "tier", "min"), "the model curve")
     if model_curve.is_empty():
-        return model_curve.select("bucket_start", "as_of", model="tier", price="min", score="min")
+        return pl.DataFrame(
+            schema={
+                "date": UTC_DATETIME,
+                "price": pl.Float64,
+                "model": pl.String,
+                "score": pl.Float64,
+            }
+        )
     days = model_curve.select(day=(pl.col("as_of") - pl.duration(microseconds=1)).dt.date())
     by_date = model_scores_by_date(scores, days["day"].unique())
     joined = model_curve.with_columns(
@@ -122,5 +129,5 @@ def best_model_series(model_curve: pl.DataFrame, scores: pl.DataFrame) -> pl.Dat
         joined.sort(["bucket_start", "score", "min"], descending=[False, True, False])
         .group_by("bucket_start", maintain_order=True)
         .first()
-        .select("bucket_start", "as_of", model="tier", price="min", score="score")
+        .select(date="as_of", price="min", model="tier", score="score")
     )

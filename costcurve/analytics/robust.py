@@ -150,7 +150,7 @@ def observed_periods(
     long. A bucket is kept when it is complete (its snapshot is its own end,
     not the curve's end cutting it short) and it starts on or before
     ``last_observed``: a month that begins after the last observation only
-    repeats the last known price. Each snapshot appears once.
+    repeats the last known price. Each snapshot appears once (per tier).
     """
     if curve.is_empty():
         return curve
@@ -158,4 +158,5 @@ def observed_periods(
     keep = curve.filter(complete)
     if last_observed is not None:
         keep = keep.filter(pl.col("bucket_start") <= pl.lit(last_observed, dtype=UTC_DATETIME))
-    return keep.unique(subset=["as_of"], keep="first", maintain_order=True).sort("as_of")
+    key = ["as_of", "tier"] if "tier" in keep.columns else ["as_of"]
+    return keep.unique(subset=key, keep="first", maintain_order=True).sort(key)
