@@ -87,6 +87,8 @@ def main(to: str) -> None:
             old = client.get("/v1/deflation", params={"tier": tier, "to": to, "tiers": "static"})
             new = client.get("/v1/deflation", params={"tier": tier, "to": to}).json()
             print(" | ".join([tier, _fit(old.json(), "ci90_ols_naive"), _fit(new), _cc(new)]))
+        fp = client.get("/v1/frontier-price", params={"metric": "ECI", "to": to}).json()
+        print("\nprice of the frontier (best priced model):", _fit(fp))
         print(
             "\nbenchmark | threshold | Epoch walk x/yr (OLS CI) n | monthly series x/yr "
             "(HAC CI; conservative) n | kept models"
