@@ -1,7 +1,7 @@
 """dated, versioned capability scores with source and citation; imported score datasets
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0008 (given 0003; relinked after main gained 0007-0008)
 
 ``model_score`` becomes one row per (source, source model id, benchmark, as_of):
 a score as a source published it on a date. ``model_slug`` is the catalog model
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
