@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api import curve_cache
 from api.deps import EngineDep
+from api.params import IsoDate
 from api.responses import cached
 from api.tier_state import score_version, tier_inputs
 from costcurve.analytics.capability import pareto_frontier, prices_at
@@ -56,7 +57,7 @@ def _best_model(inputs: Any, day: date) -> dict[str, Any] | None:
     ),
 )
 def tiers(
-    request: Request, engine: EngineDep, as_of: Annotated[date | None, AsOfQuery] = None
+    request: Request, engine: EngineDep, as_of: Annotated[IsoDate | None, AsOfQuery] = None
 ) -> Response:
     day = as_of or _today()
 
@@ -117,7 +118,7 @@ def tiers(
 def pareto(
     request: Request,
     engine: EngineDep,
-    as_of: Annotated[date | None, AsOfQuery] = None,
+    as_of: Annotated[IsoDate | None, AsOfQuery] = None,
     metric: Annotated[str, Query(description="Score benchmark, e.g. ECI, GPQA Diamond")] = "ECI",
     blend: Annotated[str, Query(description="Input:output weights, 3:1 or 1:1")] = "3:1",
 ) -> Response:
@@ -166,8 +167,8 @@ def frontier_price_route(
     engine: EngineDep,
     metric: Annotated[str, Query(description="Score benchmark, e.g. ECI")] = "ECI",
     blend: Annotated[str, Query(description="Input:output weights, 3:1 or 1:1")] = "3:1",
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[IsoDate | None, Query(alias="from")] = None,
+    end: Annotated[IsoDate | None, Query(alias="to")] = None,
 ) -> Response:
     from api.capability_fits import frontier_price
     from api.curve_query import CurveQuery
