@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import costcurve
-from api import alerts, errors, health, selfhosted, v1_curves, v1_gpus, v1_prices
+from api import alerts, errors, health, selfhosted, ui, v1_curves, v1_gpus, v1_prices
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -14,6 +14,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         title="costcurve",
         version=costcurve.__version__,
         summary="What a million tokens costs, from whom, on which GPU, and how fast it falls.",
+        # Served by api.ui.assets from local files: the docs work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     if engine is None:
         from db.engine import get_engine
@@ -27,4 +30,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
     app.include_router(selfhosted.router)
+    ui.install(app)
     return app

@@ -96,6 +96,28 @@ def cheapest_series(engine: Any, query: CurveQuery) -> pl.DataFrame:
     return curve.select(date=pl.col("as_of"), price=pl.col("min"))
 
 
+def tier_deflation(
+    engine: Any, tier: Tier, metric: Metric, start: date, end: date
+) -> dict[str, Any]:
+    """The exponential fit of a tier's monthly cheapest price, with the points it was fitted on."""
+    query = CurveQuery(tier=tier, metric=metric, start=start, end=end).resolved()
+    series = cheapest_series(engine, query)
+    if series.height < 3:
+        raise HTTPException(
+            422, detail=f"tier {tier}: only {series.height} monthly points, need at least 3"
+        )
+    fit = exponential_fit(series)
+    return {
+        "method": "tier_cheapest_exponential",
+        "tier": tier,
+        "metric": metric,
+        "from": start,
+        "to": end,
+        **fit.as_dict(),
+        "points": series.to_dicts(),
+    }
+
+
 @router.get(
     "/deflation",
     summary="How fast prices fall: per tier, or at constant capability (Epoch AI method)",
@@ -131,23 +153,7 @@ def deflation(
     assert tier is not None
 
     def compute() -> bytes:
-        query = CurveQuery(tier=tier, metric=metric, start=start, end=end).resolved()
-        series = cheapest_series(engine, query)
-        if series.height < 3:
-            raise HTTPException(
-                422, detail=f"tier {tier}: only {series.height} monthly points, need at least 3"
-            )
-        fit = exponential_fit(series)
-        body = {
-            "method": "tier_cheapest_exponential",
-            "tier": tier,
-            "metric": metric,
-            "from": start,
-            "to": end,
-            **fit.as_dict(),
-            "points": series.to_dicts(),
-        }
-        return dumps(body).encode()
+        return dumps(tier_deflation(engine, tier, metric, start, end)).encode()
 
     body = curve_cache.memo(engine, ("deflation", tier, metric, start, end), compute)
     return cached(request, body, "application/json")

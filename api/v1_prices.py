@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
@@ -62,29 +63,34 @@ def _slugs_in_tier(tier: str) -> list[str]:
     return [slug for slug, m in load_models().items() if m.tier == tier]
 
 
-@router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
-def prices(
-    request: Request,
-    engine: EngineDep,
-    provider: str | None = None,
-    model: Annotated[str | None, Query(description="Canonical model slug")] = None,
-    tier: Tier | None = None,
-    source: str | None = None,
-    variant: str | None = None,
-    include_free: bool = True,
-    limit: Annotated[int, LimitQuery] = 100,
-    offset: Annotated[int, OffsetQuery] = 0,
-    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
-) -> Response:
+@dataclass(frozen=True)
+class PriceFilter:
+    """Filters of the current-price listing (``/v1/prices`` and the dashboard's Prices page)."""
+
+    provider: str | None = None
+    model: str | None = None
+    tier: str | None = None
+    source: str | None = None
+    variant: str | None = None
+    include_free: bool = True
+
+
+def current_prices(
+    engine: Engine, filters: PriceFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page of rows) of the prices in effect now, with their catalog tier."""
     where, params = equal_filters(
-        provider=provider, model_slug=model, source=source, variant=variant
+        provider=filters.provider,
+        model_slug=filters.model,
+        source=filters.source,
+        variant=filters.variant,
     )
     where.append(in_effect("now"))
     params["now"] = datetime.now(UTC)
-    if tier is not None:
+    if filters.tier is not None:
         where.append("o.model_slug = ANY(:tier_models)")
-        params["tier_models"] = _slugs_in_tier(tier)
-    if not include_free:
+        params["tier_models"] = _slugs_in_tier(filters.tier)
+    if not filters.include_free:
         where.append("NOT v.free")
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
@@ -106,15 +112,66 @@ def prices(
             .mappings()
             .all()
         )
+    return total, _with_tier([dict(r) for r in rows])
+
+
+@router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
+def prices(
+    request: Request,
+    engine: EngineDep,
+    provider: str | None = None,
+    model: Annotated[str | None, Query(description="Canonical model slug")] = None,
+    tier: Tier | None = None,
+    source: str | None = None,
+    variant: str | None = None,
+    include_free: bool = True,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    filters = PriceFilter(provider, model, tier, source, variant, include_free)
+    total, rows = current_prices(engine, filters, limit=limit, offset=offset)
     return table(
         request,
-        _with_tier([dict(r) for r in rows]),
+        rows,
         fmt=fmt,
         total=total,
         limit=limit,
         offset=offset,
         columns=PRICE_COLUMNS,
     )
+
+
+@dataclass(frozen=True)
+class OfferingKey:
+    """Which offerings a history read covers: a provider's model id, or a canonical model."""
+
+    provider: str | None = None
+    provider_model_id: str | None = None
+    model: str | None = None
+    source: str | None = None
+
+
+def offering_history(
+    engine: Engine, key: OfferingKey, *, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every price version of the matching offerings (or those in effect at ``as_of``)."""
+    where, params = equal_filters(
+        provider=key.provider,
+        provider_model_id=key.provider_model_id,
+        model_slug=key.model,
+        source=key.source,
+    )
+    if as_of is not None:
+        where.append(in_effect("as_of"))
+        params["as_of"] = aware(as_of)
+    sql = (
+        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
+        "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
+    )
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+    return _with_tier(rows)
 
 
 @router.get(
@@ -135,21 +192,11 @@ def price_history(
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    where, params = equal_filters(
-        provider=provider, provider_model_id=provider_model_id, model_slug=model, source=source
-    )
-    if as_of is not None:
-        where.append(in_effect("as_of"))
-        params["as_of"] = aware(as_of)
-    sql = (
-        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
-        "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
-    )
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+    offering = OfferingKey(provider, provider_model_id, model, source)
+    rows = offering_history(engine, offering, as_of=as_of)
     if not rows and as_of is None:
         raise HTTPException(404, detail="no offering matches those parameters")
-    return table(request, _with_tier(rows), fmt=fmt, columns=PRICE_COLUMNS)
+    return table(request, rows, fmt=fmt, columns=PRICE_COLUMNS)
 
 
 _CHANGES_SQL = """
@@ -199,19 +246,11 @@ def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
     return feed.encode()
 
 
-@router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
-def changes(
-    request: Request,
-    engine: EngineDep,
-    since: Annotated[datetime | None, Query(description="Changes recorded since")] = None,
-    limit: Annotated[int, LimitQuery] = 100,
-    fmt: Annotated[
-        Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")
-    ] = "json",
-) -> Response:
-    since = since or datetime(1970, 1, 1, tzinfo=UTC)
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+def recent_changes(
+    engine: Engine, *, since: datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Price changes (old -> new) recorded since ``since``, newest first: the feed's rows."""
+    since = aware(since) if since else datetime(1970, 1, 1, tzinfo=UTC)
     with engine.connect() as conn:
         rows = [
             dict(r)
@@ -222,29 +261,43 @@ def changes(
         r["output_change_pct"] = (
             round(float((new - old) / old * 100), 2) if old and new is not None else None
         )
+    return rows
+
+
+@router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
+def changes(
+    request: Request,
+    engine: EngineDep,
+    since: Annotated[datetime | None, Query(description="Changes recorded since")] = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    fmt: Annotated[
+        Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")
+    ] = "json",
+) -> Response:
+    rows = recent_changes(engine, since=since, limit=limit)
     if fmt == "atom":
         return cached(request, _atom(request, rows), "application/atom+xml")
     return table(request, rows, fmt=fmt)
 
 
-@router.get("/runs", summary="Pipeline runs: source, status, counts, error, Prefect flow-run id")
-def runs(
-    request: Request,
-    engine: EngineDep,
-    source: str | None = None,
-    status: Literal["running", "succeeded", "failed"] | None = None,
-    limit: Annotated[int, LimitQuery] = 100,
-    offset: Annotated[int, OffsetQuery] = 0,
-    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
-) -> Response:
+@dataclass(frozen=True)
+class RunFilter:
+    source: str | None = None
+    status: str | None = None
+
+
+def pipeline_runs(
+    engine: Engine, filters: RunFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page) of pipeline runs, newest first."""
     where = ["true"]
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    if source:
+    if filters.source:
         where.append("source = :source")
-        params["source"] = source
-    if status:
+        params["source"] = filters.source
+    if filters.status:
         where.append("status = :status")
-        params["status"] = status
+        params["status"] = filters.status
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
         total = conn.execute(
@@ -263,4 +316,18 @@ def runs(
                 params,
             ).mappings()
         ]
+    return total, rows
+
+
+@router.get("/runs", summary="Pipeline runs: source, status, counts, error, Prefect flow-run id")
+def runs(
+    request: Request,
+    engine: EngineDep,
+    source: str | None = None,
+    status: Literal["running", "succeeded", "failed"] | None = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    total, rows = pipeline_runs(engine, RunFilter(source, status), limit=limit, offset=offset)
     return table(request, rows, fmt=fmt, total=total, limit=limit, offset=offset)
