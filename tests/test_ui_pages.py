@@ -86,9 +86,9 @@ def test_unknown_assets_are_404_not_files_outside_the_package(client: httpx.Clie
 def test_gpu_series_route_matches_the_rates_it_summarises(client: httpx.Client) -> None:
     body = client.get("/v1/gpu-rates/series", params={"gpu": "H100-SXM-80GB"}).json()
     assert body["unit"] == "usd_per_gpu_hour" and body["items"]
-    current = client.get(
-        "/v1/gpu-rates", params={"gpu": "H100-SXM-80GB", "limit": 1000}
-    ).json()["items"]
+    current = client.get("/v1/gpu-rates", params={"gpu": "H100-SXM-80GB", "limit": 1000}).json()[
+        "items"
+    ]
     latest = {}
     for row in body["items"]:
         latest[row["pricing"]] = row

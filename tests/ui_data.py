@@ -39,7 +39,5 @@ def load_dashboard_data(engine: Engine) -> None:
             trigger="flow" if i == 0 else "cli",
             flow_run_id=uuid.UUID(int=i + 1) if i == 0 else None,
         )
-        ingest_raw(
-            engine, source, path.read_bytes(), observed_at=observed_at_for(path), spec=spec
-        )
+        ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path), spec=spec)
     import_scores(engine, parse_scores_csv(SCORES))

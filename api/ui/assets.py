@@ -9,6 +9,7 @@ and ReDoc (MIT) from ``fastapi-offline`` (MIT). Their version is in the URL
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,6 +48,12 @@ VENDOR: dict[str, tuple[Path, str]] = {
     ),
     "favicon.png": (_package_dir("fastapi_offline", "static", "favicon.png"), "image/png"),
 }
+# ReDoc's sidebar shows a logo it loads from its CDN; point it at a local image.
+REWRITES: dict[str, tuple[tuple[bytes, bytes], ...]] = {
+    "redoc.standalone.js": (
+        (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"/ui/vendor/favicon.png"),
+    ),
+}
 _MEDIA = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
@@ -60,11 +67,21 @@ def static_url(name: str) -> str:
     return f"/ui/static/{name}?v={stamp}"
 
 
-@router.get("/ui/vendor/{name}")
-def vendor(name: str) -> FileResponse:
+@cache
+def _rewritten(name: str) -> bytes:
+    body = VENDOR[name][0].read_bytes()
+    for old, new in REWRITES[name]:
+        body = body.replace(old, new)
+    return body
+
+
+@router.get("/ui/vendor/{name}", response_model=None)
+def vendor(name: str) -> FileResponse | Response:
     if name not in VENDOR:
         raise HTTPException(404, detail=f"no vendored asset {name!r}")
     path, media_type = VENDOR[name]
+    if name in REWRITES:
+        return Response(_rewritten(name), media_type=media_type, headers=CACHE)
     return FileResponse(path, media_type=media_type, headers=CACHE)
 
 

@@ -39,6 +39,7 @@ class Chart:
     api: str
     count_key: str  # the JSON field of ``api`` holding one row per primary point
     rows: list[dict[str, Any]]
+    value_key: str = "min"  # the field of those rows a primary point plots (null: no point)
 
 
 def today() -> date:
@@ -143,6 +144,7 @@ def fit_chart(
         api=api,
         count_key="models" if "model" in (points[0] if points else {}) else "points",
         rows=rows,
+        value_key=y,
     )
 
 

@@ -23,7 +23,7 @@ from api.v1_prices import (
     pipeline_runs,
     recent_changes,
 )
-from costcurve.catalog.models import TIERS, Tier
+from costcurve.catalog.models import TIERS
 from costcurve.core.formulas import BlendRatio
 
 router = APIRouter(include_in_schema=False)
@@ -134,13 +134,15 @@ def prices(
     engine: EngineDep,
     provider: str | None = None,
     model: str | None = None,
-    tier: Tier | None = None,
+    tier: str | None = None,
     source: str | None = None,
     variant: str | None = None,
     include_free: bool = True,
 ) -> HTMLResponse:
+    if tier and tier not in TIERS:
+        raise HTTPException(422, detail=f"tier: must be one of {', '.join(TIERS)} (got {tier!r})")
     filters = PriceFilter(
-        provider or None, model or None, tier, source or None, variant or None, include_free
+        provider or None, model or None, tier or None, source or None, variant or None, include_free
     )
     total, rows = current_prices(engine, filters, limit=PRICE_ROWS)
     for row in rows:
@@ -215,8 +217,9 @@ def price_history(
         api=api,
         count_key="items",
         rows=rows,
+        value_key="input_usd_per_mtok",
     )
-    return page(request, "history.html", "prices", key=key, chart=chart, rows=rows)
+    return page(request, "history.html", "prices", key=key, main_chart=chart, rows=rows)
 
 
 @router.get("/ui/gpus", response_class=HTMLResponse)
@@ -240,7 +243,7 @@ def gpus(
         gpu=gpu,
         gpus=names,
         window=window,
-        chart=chart,
+        main_chart=chart,
         offers=offers,
         total=total,
     )

@@ -48,3 +48,18 @@
     });
   }
 })();
+
+// Filter forms submit only the fields that are set, so shared URLs stay short.
+(function () {
+  "use strict";
+  for (const form of document.querySelectorAll('form.controls[method="get"]')) {
+    form.addEventListener("submit", () => {
+      for (const field of form.elements) {
+        if (field.name && field.value === "" && !field.disabled) field.disabled = true;
+      }
+      window.setTimeout(() => {
+        for (const field of form.elements) field.disabled = false;
+      }, 0);
+    });
+  }
+})();
