@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/costcurve up
 
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: $(STAMP)

@@ -230,13 +230,16 @@ def prefect_ui() -> str:
     return f"http://{settings.prefect_host}:{settings.prefect_port}"
 
 
+def flow_run_url(flow_run_id: object | None) -> str | None:
+    """The Prefect UI page of a flow run (runs started outside Prefect have none)."""
+    return f"{prefect_ui()}/runs/flow-run/{flow_run_id}" if flow_run_id else None
+
+
 def sources(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = last_runs(conn)
-    base = prefect_ui()
     for row in rows:
-        flow_run = row["flow_run_id"]
-        row["flow_run_url"] = f"{base}/runs/flow-run/{flow_run}" if flow_run else None
+        row["flow_run_url"] = flow_run_url(row["flow_run_id"])
     return rows
 
 

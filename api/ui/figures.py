@@ -23,8 +23,13 @@ def layout(y_title: str, *, log: bool = True, height: int = 360) -> dict[str, An
         "height": height,
         "margin": {"l": 64, "r": 16, "t": 24, "b": 48},
         "xaxis": {"type": "date"},
-        "yaxis": {"type": "log" if log else "linear", "title": {"text": y_title}},
-        "legend": {"orientation": "h", "y": -0.2},
+        "yaxis": {
+            "type": "log" if log else "linear",
+            "title": {"text": y_title},
+            "tickprefix": "$",
+            "tickformat": ".3~g",
+        },
+        "legend": {"orientation": "h", "y": -0.2, "traceorder": "normal"},
         "hovermode": "closest",
         "font": {"family": "system-ui, sans-serif", "size": 12},
     }

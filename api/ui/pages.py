@@ -266,6 +266,8 @@ def pipeline(
     source: str | None = None,
 ) -> HTMLResponse:
     _, runs = pipeline_runs(engine, RunFilter(source or None), limit=100)
+    for run in runs:
+        run["flow_run_url"] = data.flow_run_url(run["flow_run_id"])
     return page(
         request,
         "pipeline.html",
