@@ -8,54 +8,22 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from api import curve_cache
 from api.curve_query import EARLIEST, Interval
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
-from api.sql import aware, equal_filters, in_effect
+from api.sql import aware
 from costcurve.analytics.gpu_series import gpu_rate_series
 from costcurve.core.observations import GpuPricing
+from db import queries
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
 
 Pricing = GpuPricing
-GPU_COLUMNS = (
-    "source",
-    "provider",
-    "gpu",
-    "gpu_count",
-    "pricing",
-    "region",
-    "instance_type",
-    "os",
-    "statistic",
-    "usd_per_gpu_hour",
-    "usd_per_instance_hour",
-    "offer_count",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-    "last_seen_at",
-    "change_kind",
-    "version_id",
-    "source_url",
-)
-_SELECT = """
-    SELECT o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.instance_type,
-           o.os, o.statistic, v.usd_per_gpu_hour, v.usd_per_instance_hour, v.offer_count,
-           v.valid_from, v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind,
-           v.id AS version_id, v.source_url
-    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
-"""
-
-
-@dataclass(frozen=True)
-class SeriesWindow:
-    interval: Annotated[Interval, Query(description="day, week or month")] = "week"
-    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None
-    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD)")] = None
+# Derived from the table definitions (db/queries.py).
+GPU_COLUMNS = queries.GPU.listing_names()
 
 
 @dataclass(frozen=True)
@@ -65,36 +33,26 @@ class GpuFilter:
     pricing: str | None = None
     region: str | None = None
 
+    def listing(self, lead_order: tuple[str, ...] = ()) -> queries.Listing:
+        equal = {"gpu": self.gpu, "provider": self.provider, "pricing": self.pricing}
+        return queries.Listing(equal=equal | {"region": self.region}, lead_order=lead_order)
+
+
+@dataclass(frozen=True)
+class SeriesWindow:
+    interval: Annotated[Interval, Query(description="day, week or month")] = "week"
+    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None
+    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD)")] = None
+
 
 def current_gpu_rates(
     engine: Engine, filters: GpuFilter, *, limit: int, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total, one page, cheapest first) of the GPU rates in effect now."""
-    where, params = equal_filters(
-        gpu=filters.gpu, provider=filters.provider, pricing=filters.pricing, region=filters.region
-    )
-    where.append(in_effect("now"))
-    params["now"] = datetime.now(UTC)
-    clause = " WHERE " + " AND ".join(where)
+    page = queries.Page(limit, offset)
+    listing = filters.listing(lead_order=("usd_per_gpu_hour",))
     with engine.connect() as conn:
-        total = conn.execute(
-            text(
-                "SELECT count(*) FROM gpu_rate_version v JOIN gpu_offering o "
-                "ON o.id = v.offering_id" + clause
-            ),
-            params,
-        ).scalar_one()
-        rows = [
-            dict(r)
-            for r in conn.execute(
-                text(
-                    _SELECT + clause + " ORDER BY v.usd_per_gpu_hour, o.provider, o.gpu "
-                    "LIMIT :limit OFFSET :offset"
-                ),
-                params | {"limit": limit, "offset": offset},
-            ).mappings()
-        ]
-    return total, rows
+        return queries.read_at(conn, queries.GPU, listing, datetime.now(UTC), page=page)
 
 
 @router.get("/gpu-rates", summary="Current GPU rental rates per GPU-hour (filter by GPU, provider)")
@@ -116,6 +74,26 @@ def gpu_rates(
     )
 
 
+def gpu_history(
+    engine: Engine, filters: GpuFilter, *, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every rate version of the matching GPU offerings (or those in effect at ``as_of``)."""
+    listing = filters.listing()
+    with engine.connect() as conn:
+        if as_of is None:
+            return queries.history(conn, queries.GPU, listing)
+        return queries.read_at(conn, queries.GPU, listing, aware(as_of))[1]
+
+
+def _check_gpu(gpu: str) -> None:
+    from costcurve.catalog.gpus import KNOWN_GPUS
+
+    if gpu not in KNOWN_GPUS:
+        raise HTTPException(
+            422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
+        )
+
+
 def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str, Any]]:
     """Min and median per-GPU-hour rate per bucket and pricing type (``/v1/gpu-rates/series``)."""
     _, _, frame = curve_cache.frames(engine)
@@ -133,35 +111,6 @@ def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str,
         engine, ("gpu-series", gpu, window.interval, start, end), compute
     )
     return rows
-
-
-def _check_gpu(gpu: str) -> None:
-    from costcurve.catalog.gpus import KNOWN_GPUS
-
-    if gpu not in KNOWN_GPUS:
-        raise HTTPException(
-            422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
-        )
-
-
-def gpu_history(
-    engine: Engine, filters: GpuFilter, *, as_of: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Every rate version of the matching GPU offerings (or those in effect at ``as_of``)."""
-    where, params = equal_filters(
-        gpu=filters.gpu, provider=filters.provider, pricing=filters.pricing
-    )
-    if as_of is not None:
-        where.append(in_effect("as_of"))
-        params["as_of"] = aware(as_of)
-    sql = (
-        _SELECT
-        + " WHERE "
-        + " AND ".join(where)
-        + (" ORDER BY o.provider, o.pricing, o.region NULLS FIRST, o.instance_type, v.valid_from")
-    )
-    with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(text(sql), params).mappings()]
 
 
 @router.get("/gpu-rates/history", summary="Every rate version of a GPU's offerings")

@@ -12,43 +12,16 @@ from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
-from api.sql import aware, equal_filters, in_effect
+from api.sql import aware
 from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
 from costcurve.core.jsonenc import plain
+from db import queries
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 
-PRICE_COLUMNS = (
-    "source",
-    "provider",
-    "provider_model_id",
-    "model",
-    "tier",
-    "variant",
-    "context_tier",
-    "modality",
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cached_input_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-    "free",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-    "last_seen_at",
-    "change_kind",
-    "version_id",
-    "source_url",
-)
-_SELECT = """
-    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
-           o.context_tier, o.modality, v.input_usd_per_mtok, v.output_usd_per_mtok,
-           v.cached_input_usd_per_mtok, v.cache_write_usd_per_mtok, v.free, v.valid_from,
-           v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind, v.id AS version_id,
-           v.source_url
-    FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-"""
+# Derived from the table definitions (db/queries.py), plus the tier from the catalog.
+PRICE_COLUMNS = (*queries.LLM.listing_names(), "tier")
 
 
 def _with_tier(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -79,40 +52,20 @@ def current_prices(
     engine: Engine, filters: PriceFilter, *, limit: int, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total, one page of rows) of the prices in effect now, with their catalog tier."""
-    where, params = equal_filters(
-        provider=filters.provider,
-        model_slug=filters.model,
-        source=filters.source,
-        variant=filters.variant,
+    listing = queries.Listing(
+        equal={
+            "provider": filters.provider,
+            "model_slug": filters.model,
+            "source": filters.source,
+            "variant": filters.variant,
+        },
+        any_of={"model_slug": _slugs_in_tier(filters.tier)} if filters.tier is not None else {},
+        where=() if filters.include_free else (~queries.LLM.version.c.free,),
     )
-    where.append(in_effect("now"))
-    params["now"] = datetime.now(UTC)
-    if filters.tier is not None:
-        where.append("o.model_slug = ANY(:tier_models)")
-        params["tier_models"] = _slugs_in_tier(filters.tier)
-    if not filters.include_free:
-        where.append("NOT v.free")
-    clause = " WHERE " + " AND ".join(where)
+    page = queries.Page(limit, offset)
     with engine.connect() as conn:
-        total = conn.execute(
-            text(
-                "SELECT count(*) FROM llm_price_version v JOIN llm_offering o "
-                "ON o.id = v.offering_id" + clause
-            ),
-            params,
-        ).scalar_one()
-        rows = (
-            conn.execute(
-                text(
-                    _SELECT + clause + " ORDER BY o.provider, o.provider_model_id, o.variant, "
-                    "o.context_tier NULLS FIRST, o.modality, o.source LIMIT :limit OFFSET :offset"
-                ),
-                params | {"limit": limit, "offset": offset},
-            )
-            .mappings()
-            .all()
-        )
-    return total, _with_tier([dict(r) for r in rows])
+        total, rows = queries.read_at(conn, queries.LLM, listing, datetime.now(UTC), page=page)
+    return total, _with_tier(rows)
 
 
 @router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
@@ -156,21 +109,19 @@ def offering_history(
     engine: Engine, key: OfferingKey, *, as_of: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Every price version of the matching offerings (or those in effect at ``as_of``)."""
-    where, params = equal_filters(
-        provider=key.provider,
-        provider_model_id=key.provider_model_id,
-        model_slug=key.model,
-        source=key.source,
-    )
-    if as_of is not None:
-        where.append(in_effect("as_of"))
-        params["as_of"] = aware(as_of)
-    sql = (
-        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
-        "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
+    listing = queries.Listing(
+        equal={
+            "provider": key.provider,
+            "provider_model_id": key.provider_model_id,
+            "model_slug": key.model,
+            "source": key.source,
+        }
     )
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+        if as_of is None:
+            rows = queries.history(conn, queries.LLM, listing)
+        else:
+            rows = queries.read_at(conn, queries.LLM, listing, aware(as_of))[1]
     return _with_tier(rows)
 
 
@@ -192,8 +143,9 @@ def price_history(
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    offering = OfferingKey(provider, provider_model_id, model, source)
-    rows = offering_history(engine, offering, as_of=as_of)
+    rows = offering_history(
+        engine, OfferingKey(provider, provider_model_id, model, source), as_of=as_of
+    )
     if not rows and as_of is None:
         raise HTTPException(404, detail="no offering matches those parameters")
     return table(request, rows, fmt=fmt, columns=PRICE_COLUMNS)

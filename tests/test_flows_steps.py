@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -16,17 +15,14 @@ from sqlalchemy import Engine, text
 
 from costcurve.core.observations import ParseError
 from db.pipeline import RunSpec
-from flows import report
 from flows.fetchers import Snapshot, read_recording, recorded_sources, recordings, replay_plan
 from flows.steps import (
-    SourceResult,
     parse_snapshot,
     percent_change,
     persist_snapshot,
     record_failure,
 )
-from flows.tasks import is_transient
-from tests.support import FIXTURES, fixture_files, observed_at_for, require_shared
+from tests.support import FIXTURES, observed_at_for, require_shared
 
 FLOW_RUN = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
@@ -174,78 +170,44 @@ def test_percent_change(old: str | None, new: str, expected: str | None) -> None
     assert value == expected
 
 
-def _state(exc: BaseException) -> SimpleNamespace:
-    return SimpleNamespace(data=exc)
+def test_fetch_tasks_do_not_retry_so_attempts_do_not_multiply() -> None:
+    from flows.backfill import fetch_dataset
+    from flows.tasks import fetch
+
+    assert fetch.retries == 0
+    assert fetch_dataset.retries == 0
 
 
-def _status_error(status: int) -> httpx.HTTPStatusError:
-    request = httpx.Request("GET", "https://example.com")
-    return httpx.HTTPStatusError("x", request=request, response=httpx.Response(status))
+@pytest.mark.parametrize("status", [503, 429])
+def test_the_http_layer_makes_exactly_its_attempts_against_a_failing_host(status: int) -> None:
+    from scrapers.http import ATTEMPTS, request_bytes
+
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(httpx.HTTPStatusError),
+    ):
+        request_bytes(client, f"https://failing.invalid/{status}", backoff_base=0.0)
+    assert len(calls) == ATTEMPTS == 4
 
 
-@pytest.mark.parametrize(
-    ("exc", "retry"),
-    [
-        (httpx.ConnectTimeout("slow"), True),
-        (_status_error(503), True),
-        (_status_error(429), True),
-        (_status_error(403), False),
-        (_status_error(404), False),
-        (FileNotFoundError("gone"), False),
-        (ParseError("xai", "changed"), False),
-    ],
-)
-def test_only_transient_fetch_errors_are_retried(exc: BaseException, retry: bool) -> None:
-    assert is_transient(None, None, _state(exc)) is retry  # type: ignore[arg-type]
+def test_a_permanent_http_error_is_not_retried() -> None:
+    from scrapers.http import request_bytes
 
+    calls: list[httpx.Request] = []
 
-def _result(source: str, status: str = "succeeded", **kw: object) -> SourceResult:
-    when = datetime(2026, 8, 3, tzinfo=UTC)
-    return SourceResult(source, status, 1, when, "/r/x_2026-08-03.json", **kw)  # type: ignore[arg-type]
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(404)
 
-
-def test_summary_markdown_lists_sources_counts_and_errors() -> None:
-    results = [
-        _result("xai", new_versions=6, observations=6),
-        _result("moonshot", "failed", error="parse failed: moonshot: overview | no prices"),
-    ]
-    text_ = report.markdown("llm_price", results, ["groq: nothing recorded"])
-    assert "**1 sources ok, 1 failed**" in text_
-    assert "| xai | 2026-08-03 `x_2026-08-03.json` | ok | 1 | 6 | 6 | 0 | 0 |" in text_
-    assert "- **moonshot**: parse failed: moonshot: overview \\| no prices" in text_
-    assert "- groq: nothing recorded" in text_
-    summary = report.summary(results, [])
-    assert summary["sources_ok"] == ["xai"] and list(summary["sources_failed"]) == ["moonshot"]
-
-
-def test_links_point_at_the_cost_curves_of_affected_tiers_and_moved_gpu_rates() -> None:
-    from costcurve.catalog import load_models
-
-    frontier = next(m for m in load_models().values() if m.tier == "frontier")
-    results = [
-        _result("openrouter", affected_models={frontier.slug, "not-in-catalog"}),
-        _result("runpod", affected_gpus={"H100-SXM-80GB"}),
-    ]
-    links = report.curve_links(results, "http://api")
-    assert links == [
-        ("http://api/v1/cost-curve?tier=frontier", "cost curve, frontier tier"),
-        ("http://api/v1/gpu-rates?gpu=H100-SXM-80GB", "GPU rates, H100-SXM-80GB"),
-    ]
-    only_new = [_result("runpod", gpu_rates_added=3)]
-    assert report.curve_links(only_new, "http://api") == [
-        ("http://api/v1/gpu-rates", "GPU rates, all")
-    ]
-
-
-def test_artifact_keys_are_lowercase_dashes() -> None:
-    assert report._key("GPU rates, H100-SXM-80GB") == "gpu-rates-h100-sxm-80gb"
-
-
-def test_every_fixture_source_folder_used_by_replay_is_a_registered_source() -> None:
-    require_shared()
-    from scrapers.registry import sources
-
-    found = recorded_sources(FIXTURES, set(sources()))
-    assert "openrouter_frontend" not in found
-    assert {"openrouter", "runpod", "litellm"} <= set(found)
-    assert fixture_files("openrouter")  # the support helper sees the same files
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(httpx.HTTPStatusError),
+    ):
+        request_bytes(client, "https://failing.invalid/404", backoff_base=0.0)
+    assert len(calls) == 1
