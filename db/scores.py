@@ -159,3 +159,10 @@ def epoch_frame(engine: Engine) -> pl.DataFrame:
         )
     frame = pl.DataFrame(list(by_model.values()), infer_schema_length=None)
     return frame.with_columns(pl.col("usd_per_mtok").cast(pl.Float64))
+
+
+def benchmark_names(engine: Engine) -> list[str]:
+    """The benchmarks with imported scores (import rejects models outside the catalog)."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT DISTINCT benchmark FROM model_score ORDER BY 1"))
+        return [str(name) for (name,) in rows]

@@ -151,23 +151,39 @@ def fit_chart(
 def tier_fit(
     engine: Engine, tier: str, metric: str, start: date, end: date
 ) -> tuple[dict[str, Any] | None, Chart | None, str | None]:
-    """(estimate, chart, reason it is missing) of one tier's deflation."""
-    try:
-        estimate = tier_deflation(engine, tier, metric, start, end)  # type: ignore[arg-type]
-    except HTTPException as exc:
-        return None, None, str(exc.detail)
-    api = "/v1/deflation?" + query_string(
-        tier=tier, metric=metric, **{"from": start.isoformat(), "to": end.isoformat()}
+    """(estimate, chart, reason it is missing) of one tier's deflation (memoized per data
+    version, like the curves it is fitted on)."""
+
+    def compute() -> tuple[dict[str, Any] | None, Chart | None, str | None]:
+        try:
+            estimate = tier_deflation(engine, tier, metric, start, end)  # type: ignore[arg-type]
+        except HTTPException as exc:
+            return None, None, str(exc.detail)
+        api = "/v1/deflation?" + query_string(
+            tier=tier, metric=metric, **{"from": start.isoformat(), "to": end.isoformat()}
+        )
+        chart = fit_chart(
+            f"deflation-{tier}",
+            f"{tier} tier: monthly cheapest {metric} price and fitted trend",
+            estimate["points"],
+            x="date",
+            y="price",
+            api=api,
+        )
+        return estimate, chart, None
+
+    result: tuple[dict[str, Any] | None, Chart | None, str | None] = curve_cache.memo(
+        engine, ("ui-tier-fit", tier, metric, start, end), compute
     )
-    chart = fit_chart(
-        f"deflation-{tier}",
-        f"{tier} tier: monthly cheapest {metric} price and fitted trend",
-        estimate["points"],
-        x="date",
-        y="price",
-        api=api,
-    )
-    return estimate, chart, None
+    return result
+
+
+def benchmarks(engine: Engine) -> list[str]:
+    """The benchmarks with imported scores (read each time: a scores import is no pipeline
+    run, so the curve cache would not see it)."""
+    from db.scores import benchmark_names
+
+    return benchmark_names(engine)
 
 
 def overview(engine: Engine) -> dict[str, Any]:

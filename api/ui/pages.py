@@ -28,7 +28,7 @@ from costcurve.core.formulas import BlendRatio
 
 router = APIRouter(include_in_schema=False)
 
-PRICE_ROWS = 2000  # one page of the Prices table; sorted and filtered in the browser
+PRICE_ROWS = 500  # one page of the Prices table; sorted and filtered in the browser
 BLEND = BlendRatio()
 
 
@@ -91,16 +91,9 @@ def deflation(
         benchmark=benchmark,
         threshold=threshold,
         exclude_reasoning=exclude_reasoning,
-        benchmarks=_benchmarks(engine),
+        benchmarks=data.benchmarks(engine),
         epoch=epoch,
     )
-
-
-def _benchmarks(engine: Any) -> list[str]:
-    from costcurve.analytics.deflation import benchmark_columns
-    from db.scores import epoch_frame
-
-    return sorted(benchmark_columns(epoch_frame(engine)))
 
 
 def _epoch(
@@ -138,13 +131,14 @@ def prices(
     source: str | None = None,
     variant: str | None = None,
     include_free: bool = True,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     if tier and tier not in TIERS:
         raise HTTPException(422, detail=f"tier: must be one of {', '.join(TIERS)} (got {tier!r})")
     filters = PriceFilter(
         provider or None, model or None, tier or None, source or None, variant or None, include_free
     )
-    total, rows = current_prices(engine, filters, limit=PRICE_ROWS)
+    total, rows = current_prices(engine, filters, limit=PRICE_ROWS, offset=offset)
     for row in rows:
         inp, out = row["input_usd_per_mtok"], row["output_usd_per_mtok"]
         row["blended_usd_per_mtok"] = (
@@ -162,9 +156,23 @@ def prices(
         filters=filters,
         rows=rows,
         total=total,
+        offset=offset,
         tiers=TIERS,
         api="/v1/prices?" + data.query_string(**_price_params(filters)),
+        pages=_pages(filters, offset, total),
     )
+
+
+def _pages(filters: PriceFilter, offset: int, total: int) -> dict[str, str | None]:
+    """Links to the previous and next page of the Prices table (same filters)."""
+
+    def link(at: int) -> str:
+        return "/ui/prices?" + data.query_string(**_price_params(filters), offset=at or None)
+
+    return {
+        "previous": link(max(0, offset - PRICE_ROWS)) if offset > 0 else None,
+        "next": link(offset + PRICE_ROWS) if offset + PRICE_ROWS < total else None,
+    }
 
 
 def _price_params(filters: PriceFilter) -> dict[str, Any]:

@@ -53,6 +53,18 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def cell(value: Any) -> str:
+    """A table cell's text: money, times, yes/no, or the value itself (a filter, not a
+    macro: a macro call per cell was most of a chart page's render time)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or isinstance(value, Decimal | float | int):
+        return money(value)
+    if isinstance(value, datetime | date):
+        return when(value)
+    return str(value)
+
+
 def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:+.1f}%"
 
@@ -65,7 +77,13 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters |= {"json_script": json_script, "money": money, "when": when, "pct": pct}
+    env.filters |= {
+        "json_script": json_script,
+        "money": money,
+        "cell": cell,
+        "when": when,
+        "pct": pct,
+    }
     env.globals |= {"nav": NAV, "static_url": static_url, "vendor_url": vendor_url}
     return env
 
