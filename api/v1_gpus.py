@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy import Engine
 
 from api import curve_cache
-from api.curve_query import EARLIEST, Interval
+from api.curve_query import CurveQuery, Interval
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware
@@ -97,9 +97,10 @@ def _check_gpu(gpu: str) -> None:
 def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str, Any]]:
     """Min and median per-GPU-hour rate per bucket and pricing type (``/v1/gpu-rates/series``)."""
     _, _, frame = curve_cache.frames(engine)
-    start, end = window.start or EARLIEST, window.end or datetime.now(UTC).date()
-    if end < start:
-        raise HTTPException(422, detail=f"to ({end}) must not be before from ({start})")
+    # The curves' window rules: default range, date bounds and the bucket cap.
+    start, end = (
+        CurveQuery(interval=window.interval, start=window.start, end=window.end).resolved().window
+    )
 
     def compute() -> list[dict[str, Any]]:
         series = gpu_rate_series(

@@ -108,3 +108,16 @@ def test_gpu_series_rejects_an_unknown_gpu_with_a_422(client: httpx.Client) -> N
 def test_bad_page_filters_are_a_422_naming_the_parameter(client: httpx.Client) -> None:
     response = client.get("/ui/curves", params={"interval": "year"})
     assert response.status_code == 422 and "interval" in response.json()["detail"]
+
+
+def test_gpu_series_caps_buckets_like_the_curves(client: httpx.Client) -> None:
+    response = client.get(
+        "/v1/gpu-rates/series",
+        params={
+            "gpu": "H100-SXM-80GB",
+            "interval": "day",
+            "from": "2000-01-01",
+            "to": "2100-01-01",
+        },
+    )
+    assert response.status_code == 422 and "buckets" in response.json()["detail"]

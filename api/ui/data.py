@@ -151,31 +151,32 @@ def fit_chart(
 def tier_fit(
     engine: Engine, tier: str, metric: str, start: date, end: date
 ) -> tuple[dict[str, Any] | None, Chart | None, str | None]:
-    """(estimate, chart, reason it is missing) of one tier's deflation (memoized per data
-    version, like the curves it is fitted on)."""
+    """(estimate, chart, reason it is missing) of one tier's deflation; the estimate is
+    memoized per data version, like the curves it is fitted on."""
 
-    def compute() -> tuple[dict[str, Any] | None, Chart | None, str | None]:
+    def compute() -> dict[str, Any] | str:
         try:
-            estimate = tier_deflation(engine, tier, metric, start, end)  # type: ignore[arg-type]
+            return tier_deflation(engine, tier, metric, start, end)  # type: ignore[arg-type]
         except HTTPException as exc:
-            return None, None, str(exc.detail)
-        api = "/v1/deflation?" + query_string(
-            tier=tier, metric=metric, **{"from": start.isoformat(), "to": end.isoformat()}
-        )
-        chart = fit_chart(
-            f"deflation-{tier}",
-            f"{tier} tier: monthly cheapest {metric} price and fitted trend",
-            estimate["points"],
-            x="date",
-            y="price",
-            api=api,
-        )
-        return estimate, chart, None
+            return str(exc.detail)
 
-    result: tuple[dict[str, Any] | None, Chart | None, str | None] = curve_cache.memo(
+    estimate: dict[str, Any] | str = curve_cache.memo(
         engine, ("ui-tier-fit", tier, metric, start, end), compute
     )
-    return result
+    if isinstance(estimate, str):
+        return None, None, estimate
+    api = "/v1/deflation?" + query_string(
+        tier=tier, metric=metric, **{"from": start.isoformat(), "to": end.isoformat()}
+    )
+    chart = fit_chart(
+        f"deflation-{tier}",
+        f"{tier} tier: monthly cheapest {metric} price and fitted trend",
+        estimate["points"],
+        x="date",
+        y="price",
+        api=api,
+    )
+    return estimate, chart, None
 
 
 def benchmarks(engine: Engine) -> list[str]:
