@@ -70,7 +70,8 @@ async def fetch_points(internal_base: str, url: str) -> list[dict[str, Any]] | N
         async with httpx.AsyncClient(timeout=60) as client:
             response = await client.get(f"{internal_base}/v1/cost-curve?{query}&interval=month")
             response.raise_for_status()
-    except httpx.HTTPError:
+        points: list[dict[str, Any]] = response.json()["points"]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        # Not our API answering (or not at all): the artifact keeps its links only.
         return None
-    points: list[dict[str, Any]] = response.json()["points"]
     return points
