@@ -44,6 +44,13 @@ class CurveQuery:
     ] = True
     include_free: Annotated[bool, Query(description="Count free listings")] = False
     provider: Annotated[tuple[str, ...] | None, Query(description="Only these providers")] = None
+    variant: Annotated[
+        tuple[str, ...] | None,
+        Query(
+            description="Price variants to count (repeat: variant=standard&variant=batch); "
+            "standard list prices when omitted"
+        ),
+    ] = None
 
     def resolved(self, today: date | None = None) -> CurveQuery:
         """The same query with its window filled in (from 2023-01-01 to today) and checked."""
@@ -65,7 +72,9 @@ class CurveQuery:
                     f"{MAX_BUCKETS}: narrow the range or use a longer interval"
                 ),
             )
-        return replace(self, start=start, end=end, provider=self.provider or None)
+        return replace(
+            self, start=start, end=end, provider=self.provider or None, variant=self.variant or None
+        )
 
     @property
     def window(self) -> tuple[date, date]:

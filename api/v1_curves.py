@@ -19,6 +19,7 @@ from costcurve.catalog.models import Tier
 from costcurve.core.jsonenc import dumps
 
 router = APIRouter(prefix="/v1", tags=["curves"])
+STANDARD = ("standard",)
 
 
 def _window(start: date | None, end: date | None) -> tuple[date, date]:
@@ -30,6 +31,8 @@ def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
     start, end = query.window
     _, llm, _ = curve_cache.frames(engine)
     frame = llm if query.tier is None else llm.filter(pl.col("tier") == query.tier)
+    # Batch, flex, priority ... prices only when asked for (ARCHITECTURE.md).
+    frame = frame.filter(pl.col("variant").is_in(list(query.variant or STANDARD)))
     if query.include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 

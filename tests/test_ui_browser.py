@@ -31,6 +31,7 @@ PAGES = {
     "overview": "/ui/overview",
     "curves": "/ui/curves",
     "curves-week-free": "/ui/curves?tier=frontier&interval=week&include_free=true",
+    "curves-variants": "/ui/curves?variant=standard&variant=batch",
     "deflation": "/ui/deflation?benchmark=MMLU&threshold=80",
     "prices": "/ui/prices",
     "gpus": "/ui/gpus",
@@ -40,7 +41,7 @@ PAGES = {
     "docs": "/docs",
     "redoc": "/redoc",
 }
-CHART_PAGES = ["overview", "curves", "curves-week-free", "deflation", "gpus"]
+CHART_PAGES = ["overview", "curves", "curves-week-free", "curves-variants", "deflation", "gpus"]
 
 
 def chromium_executable() -> str | None:

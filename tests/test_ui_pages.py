@@ -121,3 +121,23 @@ def test_gpu_series_caps_buckets_like_the_curves(client: httpx.Client) -> None:
         },
     )
     assert response.status_code == 422 and "buckets" in response.json()["detail"]
+
+
+def test_cost_curve_counts_other_variants_only_when_asked(client: httpx.Client) -> None:
+    variants = {
+        r["variant"] for r in client.get("/v1/prices", params={"limit": 1000}).json()["items"]
+    }
+    extra = sorted(variants - {"standard"})
+    assert extra, "the recorded captures list no batch/flex/priority prices"
+    standard = client.get("/v1/cost-curve").json()["points"]
+    assert client.get("/v1/cost-curve", params={"variant": "standard"}).json()["points"] == standard
+    wider = client.get("/v1/cost-curve", params={"variant": ["standard", *extra]}).json()["points"]
+    by_bucket = {(p["bucket_start"], p["tier"]): p for p in standard}
+    assert wider != standard, "asking for the other variants changed no bucket"
+    for point in wider:
+        same = by_bucket.get((point["bucket_start"], point["tier"]))
+        if same is not None:
+            # One more way to buy a (provider, model) can only lower its price.
+            assert point["min"] <= same["min"]
+    page = client.get("/ui/curves", params={"variant": ["standard", extra[0]]}).text
+    assert f'value="{extra[0]}" checked' in page

@@ -68,6 +68,7 @@ def curve_api_params(query: CurveQuery) -> dict[str, Any]:
         "include_free": query.include_free or None,
         "include_corrections": None if query.include_corrections else False,
         "provider": list(query.provider) if query.provider else None,
+        "variant": list(query.variant) if query.variant else None,
     }
 
 
@@ -258,6 +259,13 @@ def sources(engine: Engine) -> list[dict[str, Any]]:
     for row in rows:
         row["flow_run_url"] = flow_run_url(row["flow_run_id"])
     return rows
+
+
+def variants(engine: Engine) -> list[str]:
+    """The price variants stored (standard first): the curves' variant choices."""
+    _, frame, _ = curve_cache.frames(engine)
+    found = set(frame["variant"].unique().to_list()) if not frame.is_empty() else set()
+    return ["standard", *sorted(found - {"standard"})]
 
 
 def gpu_names(engine: Engine) -> list[str]:

@@ -59,6 +59,8 @@ def curves(
         "curves",
         query=query,
         tiers=TIERS,
+        variants=data.variants(engine),
+        chosen_variants=query.variant or ("standard",),
         charts=data.tier_curve_charts(engine, query),
     )
 
