@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import costcurve
-from api import alerts, errors, health, selfhosted, ui, v1_curves, v1_gpus, v1_prices
+from api import alerts, breakeven, errors, health, selfhosted, ui, v1_curves, v1_gpus, v1_prices
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -30,5 +30,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
     app.include_router(selfhosted.router)
+    app.include_router(breakeven.router)
     ui.install(app)
     return app

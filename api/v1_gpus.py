@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from api import curve_cache
 from api.curve_query import CurveQuery, Interval
 from api.deps import EngineDep
+from api.params import IsoDatetime
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware
 from costcurve.analytics.gpu_series import gpu_rate_series
@@ -121,7 +122,7 @@ def gpu_rate_history(
     gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
     provider: str | None = None,
     pricing: Pricing | None = None,
-    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     rows = gpu_history(engine, GpuFilter(gpu, provider, pricing), as_of=as_of)
