@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(BIN)/costcurve up
 
 test: $(STAMP)
+	bash scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2 --dist loadfile
 
 # Real vLLM, opt-in. vLLM lives in its own virtualenv (never the project's): on a

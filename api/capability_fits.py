@@ -16,8 +16,7 @@ import polars as pl
 from fastapi import HTTPException
 from sqlalchemy import Engine, text
 
-from api import curve_cache
-from api.curve_query import CurveQuery
+from api.curve_query import CurveQuery, priced_versions
 from api.tier_state import TierInputs, tier_inputs
 from costcurve.analytics.capability import best_model_series, threshold_membership
 from costcurve.analytics.curves import tier_cost_curve
@@ -98,7 +97,7 @@ def constant_capability(
     engine: Engine, threshold: float, query: CurveQuery, ratio: BlendRatio, inputs: TierInputs
 ) -> dict[str, Any]:
     """The cheapest monthly price of any model scoring >= threshold, and its trend."""
-    _, llm, _ = curve_cache.frames(engine)
+    llm = priced_versions(engine, query)
     intervals = threshold_membership(inputs.scores, inputs.catalog, threshold)
     series = monthly_series(engine, apply_membership(llm, intervals), "at_or_above", query, ratio)
     what = f"{inputs.rule.benchmark} >= {threshold:g}"
@@ -122,7 +121,7 @@ def tier_deflation(engine: Engine, query: CurveQuery, ratio: BlendRatio) -> dict
     """Per tier: the price of the tier (membership at each date) and, for the capability
     level the tier had at the start of its series, the price of constant capability."""
     assert query.tier is not None
-    _, llm, _ = curve_cache.frames(engine)
+    llm = priced_versions(engine, query)
     inputs = tier_inputs(engine)
     capability = query.tiers == "capability"
     versions = apply_membership(llm, inputs.intervals) if capability else llm
@@ -156,7 +155,7 @@ def frontier_price(
     engine: Engine, query: CurveQuery, ratio: BlendRatio, benchmark: str
 ) -> dict[str, Any]:
     """Per observed month: the best-scoring model that has a price, and its cheapest price."""
-    _, llm, _ = curve_cache.frames(engine)
+    llm = priced_versions(engine, query)
     inputs = tier_inputs(engine, benchmark)
     start, end = query.window
     # One "tier" per model: the per-model cheapest price in each bucket.

@@ -14,6 +14,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -105,4 +107,12 @@ def _size(value: Any) -> int:
         return len(value)
     if isinstance(value, tuple):
         return sum(_size(v) for v in value)
+    # Rows kept as Python objects (the dashboard's curve and series rows): a rough
+    # CPython footprint, so the byte budget also bounds them.
+    if isinstance(value, list):
+        return 64 + sum(_size(v) for v in value)
+    if isinstance(value, dict):
+        return 64 + sum(48 + _size(v) for v in value.values())
+    if value is None or isinstance(value, int | float | Decimal | date):
+        return 32
     return 1024  # small structured results

@@ -12,8 +12,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
+import polars as pl
 from fastapi import HTTPException, Query
+from sqlalchemy import Engine
 
+from api import curve_cache
 from costcurve.catalog.models import Tier
 
 Metric = Literal["input", "output", "blended"]
@@ -52,6 +55,13 @@ class CurveQuery:
             "(default); static: the catalog's reviewed labels (the old price bands)"
         ),
     ] = "capability"
+    variant: Annotated[
+        tuple[str, ...] | None,
+        Query(
+            description="Price variants to count (repeat: variant=standard&variant=batch); "
+            "standard list prices when omitted"
+        ),
+    ] = None
 
     def resolved(self, today: date | None = None) -> CurveQuery:
         """The same query with its window filled in (from 2023-01-01 to today) and checked."""
@@ -73,9 +83,21 @@ class CurveQuery:
                     f"{MAX_BUCKETS}: narrow the range or use a longer interval"
                 ),
             )
-        return replace(self, start=start, end=end, provider=self.provider or None)
+        return replace(
+            self, start=start, end=end, provider=self.provider or None, variant=self.variant or None
+        )
 
     @property
     def window(self) -> tuple[date, date]:
         assert self.start is not None and self.end is not None, "call resolved() first"
         return self.start, self.end
+
+
+STANDARD = ("standard",)
+
+
+def priced_versions(engine: Engine, query: CurveQuery) -> pl.DataFrame:
+    """The in-memory versions a curve of ``query`` may count: batch, flex, priority ...
+    prices only when the query names those variants (ARCHITECTURE.md)."""
+    _, llm, _ = curve_cache.frames(engine)
+    return llm.filter(pl.col("variant").is_in(list(query.variant or STANDARD)))

@@ -12,6 +12,7 @@ from api import (
     errors,
     health,
     selfhosted,
+    ui,
     v1_curves,
     v1_gpus,
     v1_prices,
@@ -24,6 +25,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         title="costcurve",
         version=costcurve.__version__,
         summary="What a million tokens costs, from whom, on which GPU, and how fast it falls.",
+        # Served by api.ui.assets from local files: the docs work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     if engine is None:
         from db.engine import get_engine
@@ -39,4 +43,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_gpus.router)
     app.include_router(selfhosted.router)
     app.include_router(breakeven.router)
+    ui.install(app)
     return app

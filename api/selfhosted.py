@@ -167,6 +167,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
             "provider": f"self-hosted {r['gpu']} @ {r['provider']}",
             "provider_model_id": r["model_slug"],
             "model": r["model_slug"],
+            "variant": "standard",
             "input_usd_per_mtok": r["usd_per_mtok"],
             "output_usd_per_mtok": r["usd_per_mtok"],
             "valid_from": r["valid_from"],

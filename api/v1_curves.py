@@ -10,13 +10,13 @@ import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api import curve_cache
-from api.curve_query import CurveQuery, Metric, TierRuleName
+from api.curve_query import CurveQuery, Metric, TierRuleName, priced_versions
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
 from api.tier_state import capability_tiered, score_version, tier_inputs
 from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
 from costcurve.catalog.models import Tier
-from costcurve.core.formulas import BlendRatio
+from costcurve.core.formulas import DEFAULT_BLEND, BlendRatio
 from costcurve.core.jsonenc import dumps
 
 router = APIRouter(prefix="/v1", tags=["curves"])
@@ -29,7 +29,7 @@ def _window(start: date | None, end: date | None) -> tuple[date, date]:
 def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
     """The curve of a resolved query, over the in-memory version frames."""
     start, end = query.window
-    _, frame, _ = curve_cache.frames(engine)
+    frame = priced_versions(engine, query)
     if query.include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 
@@ -119,8 +119,7 @@ def tier_flags(engine: Any, query: CurveQuery, rows: list[dict[str, Any]]) -> di
     if query.tiers == "static":
         return {"tier_rule": "static catalog labels"}
     inputs = tier_inputs(engine)
-    _, llm, _ = curve_cache.frames(engine)
-    priced = set(llm["model"].unique().to_list())
+    priced = set(priced_versions(engine, query)["model"].unique().to_list())
     return {
         "tier_rule": inputs.rule.describe(),
         "static_label_models": inputs.static_label_models(priced, query.tier),
@@ -153,6 +152,26 @@ BlendQuery = Query(
     description="Input:output weights of the blended price: 3:1 (default, Epoch AI and "
     "Artificial Analysis) or 1:1 (a16z)"
 )
+
+
+def tier_deflation(
+    engine: Any, query: CurveQuery, ratio: BlendRatio = DEFAULT_BLEND
+) -> dict[str, Any]:
+    """The body of ``/v1/deflation?tier=``: the tier's robust fit and its points."""
+    from api.capability_fits import tier_deflation as fit_tier
+
+    assert query.tier is not None
+    start, end = query.window
+    return {
+        "method": "tier_cheapest_exponential",
+        "tier": query.tier,
+        "tiers": query.tiers,
+        "metric": query.metric,
+        "blend": ratio.label,
+        "from": start,
+        "to": end,
+        **fit_tier(engine, query, ratio),
+    }
 
 
 @router.get(
@@ -208,21 +227,8 @@ def deflation(
     assert tier is not None
 
     def compute() -> bytes:
-        from api.capability_fits import tier_deflation
-
         query = CurveQuery(tier=tier, metric=metric, start=start, end=end, tiers=tiers).resolved()
-        fit = tier_deflation(engine, query, ratio)
-        body = {
-            "method": "tier_cheapest_exponential",
-            "tier": tier,
-            "tiers": tiers,
-            "metric": metric,
-            "blend": ratio.label,
-            "from": start,
-            "to": end,
-            **fit,
-        }
-        return dumps(body).encode()
+        return dumps(tier_deflation(engine, query, ratio)).encode()
 
     key = ("deflation", tier, tiers, metric, ratio, start, end, score_version(engine))
     body = curve_cache.memo(engine, key, compute)

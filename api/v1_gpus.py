@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+import polars as pl
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from sqlalchemy import Engine
 
+from api import curve_cache
+from api.curve_query import CurveQuery, Interval
 from api.deps import EngineDep
 from api.params import IsoDatetime
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware
+from costcurve.analytics.gpu_series import gpu_rate_series
 from costcurve.core.observations import GpuPricing
 from db import queries
 
@@ -19,6 +25,35 @@ router = APIRouter(prefix="/v1", tags=["gpus"])
 Pricing = GpuPricing
 # Derived from the table definitions (db/queries.py).
 GPU_COLUMNS = queries.GPU.listing_names()
+
+
+@dataclass(frozen=True)
+class GpuFilter:
+    gpu: str | None = None
+    provider: str | None = None
+    pricing: str | None = None
+    region: str | None = None
+
+    def listing(self, lead_order: tuple[str, ...] = ()) -> queries.Listing:
+        equal = {"gpu": self.gpu, "provider": self.provider, "pricing": self.pricing}
+        return queries.Listing(equal=equal | {"region": self.region}, lead_order=lead_order)
+
+
+@dataclass(frozen=True)
+class SeriesWindow:
+    interval: Annotated[Interval, Query(description="day, week or month")] = "week"
+    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None
+    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD)")] = None
+
+
+def current_gpu_rates(
+    engine: Engine, filters: GpuFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page, cheapest first) of the GPU rates in effect now."""
+    page = queries.Page(limit, offset)
+    listing = filters.listing(lead_order=("usd_per_gpu_hour",))
+    with engine.connect() as conn:
+        return queries.read_at(conn, queries.GPU, listing, datetime.now(UTC), page=page)
 
 
 @router.get("/gpu-rates", summary="Current GPU rental rates per GPU-hour (filter by GPU, provider)")
@@ -33,16 +68,51 @@ def gpu_rates(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    listing = queries.Listing(
-        equal={"gpu": gpu, "provider": provider, "pricing": pricing, "region": region},
-        lead_order=("usd_per_gpu_hour",),
-    )
-    page = queries.Page(limit, offset)
-    with engine.connect() as conn:
-        total, rows = queries.read_at(conn, queries.GPU, listing, datetime.now(UTC), page=page)
+    filters = GpuFilter(gpu, provider, pricing, region)
+    total, rows = current_gpu_rates(engine, filters, limit=limit, offset=offset)
     return table(
         request, rows, fmt=fmt, total=total, limit=limit, offset=offset, columns=GPU_COLUMNS
     )
+
+
+def gpu_history(
+    engine: Engine, filters: GpuFilter, *, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every rate version of the matching GPU offerings (or those in effect at ``as_of``)."""
+    listing = filters.listing()
+    with engine.connect() as conn:
+        if as_of is None:
+            return queries.history(conn, queries.GPU, listing)
+        return queries.read_at(conn, queries.GPU, listing, aware(as_of))[1]
+
+
+def _check_gpu(gpu: str) -> None:
+    from costcurve.catalog.gpus import KNOWN_GPUS
+
+    if gpu not in KNOWN_GPUS:
+        raise HTTPException(
+            422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
+        )
+
+
+def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str, Any]]:
+    """Min and median per-GPU-hour rate per bucket and pricing type (``/v1/gpu-rates/series``)."""
+    _, _, frame = curve_cache.frames(engine)
+    # The curves' window rules: default range, date bounds and the bucket cap.
+    start, end = (
+        CurveQuery(interval=window.interval, start=window.start, end=window.end).resolved().window
+    )
+
+    def compute() -> list[dict[str, Any]]:
+        series = gpu_rate_series(
+            frame.filter(pl.col("gpu") == gpu), interval=window.interval, start=start, end=end
+        )
+        return series.to_dicts()
+
+    rows: list[dict[str, Any]] = curve_cache.memo(
+        engine, ("gpu-series", gpu, window.interval, start, end), compute
+    )
+    return rows
 
 
 @router.get("/gpu-rates/history", summary="Every rate version of a GPU's offerings")
@@ -55,17 +125,28 @@ def gpu_rate_history(
     as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    listing = queries.Listing(equal={"gpu": gpu, "provider": provider, "pricing": pricing})
-    with engine.connect() as conn:
-        if as_of is None:
-            rows = queries.history(conn, queries.GPU, listing)
-        else:
-            rows = queries.read_at(conn, queries.GPU, listing, aware(as_of))[1]
+    rows = gpu_history(engine, GpuFilter(gpu, provider, pricing), as_of=as_of)
     if not rows and as_of is None:
-        from costcurve.catalog.gpus import KNOWN_GPUS
-
-        if gpu not in KNOWN_GPUS:
-            raise HTTPException(
-                422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
-            )
+        _check_gpu(gpu)
     return table(request, rows, fmt=fmt, columns=GPU_COLUMNS)
+
+
+@router.get(
+    "/gpu-rates/series",
+    summary="A GPU's per-GPU-hour rate over time: min and median per pricing type",
+    description=(
+        "For each interval and pricing type: min, median and count of the per-GPU-hour rates "
+        "of the GPU's offerings in effect at the end of the interval (the cost-curve snapshot "
+        "rule). Marketplace aggregates count at their minimum."
+    ),
+)
+def gpu_rate_series_route(
+    request: Request,
+    engine: EngineDep,
+    gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
+    window: Annotated[SeriesWindow, Depends()],
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    _check_gpu(gpu)
+    rows = gpu_series(engine, gpu, window)
+    return table(request, rows, fmt=fmt, extra={"gpu": gpu, "unit": "usd_per_gpu_hour"})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
 from api.params import IsoDatetime
@@ -36,6 +37,38 @@ def _slugs_in_tier(tier: str) -> list[str]:
     return [slug for slug, m in load_models().items() if m.tier == tier]
 
 
+@dataclass(frozen=True)
+class PriceFilter:
+    """Filters of the current-price listing (``/v1/prices`` and the dashboard's Prices page)."""
+
+    provider: str | None = None
+    model: str | None = None
+    tier: str | None = None
+    source: str | None = None
+    variant: str | None = None
+    include_free: bool = True
+
+
+def current_prices(
+    engine: Engine, filters: PriceFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page of rows) of the prices in effect now, with their catalog tier."""
+    listing = queries.Listing(
+        equal={
+            "provider": filters.provider,
+            "model_slug": filters.model,
+            "source": filters.source,
+            "variant": filters.variant,
+        },
+        any_of={"model_slug": _slugs_in_tier(filters.tier)} if filters.tier is not None else {},
+        where=() if filters.include_free else (~queries.LLM.version.c.free,),
+    )
+    page = queries.Page(limit, offset)
+    with engine.connect() as conn:
+        total, rows = queries.read_at(conn, queries.LLM, listing, datetime.now(UTC), page=page)
+    return total, _with_tier(rows)
+
+
 @router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
 def prices(
     request: Request,
@@ -50,23 +83,47 @@ def prices(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    listing = queries.Listing(
-        equal={"provider": provider, "model_slug": model, "source": source, "variant": variant},
-        any_of={"model_slug": _slugs_in_tier(tier)} if tier is not None else {},
-        where=() if include_free else (~queries.LLM.version.c.free,),
-    )
-    page = queries.Page(limit, offset)
-    with engine.connect() as conn:
-        total, rows = queries.read_at(conn, queries.LLM, listing, datetime.now(UTC), page=page)
+    filters = PriceFilter(provider, model, tier, source, variant, include_free)
+    total, rows = current_prices(engine, filters, limit=limit, offset=offset)
     return table(
         request,
-        _with_tier(rows),
+        rows,
         fmt=fmt,
         total=total,
         limit=limit,
         offset=offset,
         columns=PRICE_COLUMNS,
     )
+
+
+@dataclass(frozen=True)
+class OfferingKey:
+    """Which offerings a history read covers: a provider's model id, or a canonical model."""
+
+    provider: str | None = None
+    provider_model_id: str | None = None
+    model: str | None = None
+    source: str | None = None
+
+
+def offering_history(
+    engine: Engine, key: OfferingKey, *, as_of: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every price version of the matching offerings (or those in effect at ``as_of``)."""
+    listing = queries.Listing(
+        equal={
+            "provider": key.provider,
+            "provider_model_id": key.provider_model_id,
+            "model_slug": key.model,
+            "source": key.source,
+        }
+    )
+    with engine.connect() as conn:
+        if as_of is None:
+            rows = queries.history(conn, queries.LLM, listing)
+        else:
+            rows = queries.read_at(conn, queries.LLM, listing, aware(as_of))[1]
+    return _with_tier(rows)
 
 
 @router.get(
@@ -87,22 +144,12 @@ def price_history(
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    listing = queries.Listing(
-        equal={
-            "provider": provider,
-            "provider_model_id": provider_model_id,
-            "model_slug": model,
-            "source": source,
-        }
+    rows = offering_history(
+        engine, OfferingKey(provider, provider_model_id, model, source), as_of=as_of
     )
-    with engine.connect() as conn:
-        if as_of is None:
-            rows = queries.history(conn, queries.LLM, listing)
-        else:
-            rows = queries.read_at(conn, queries.LLM, listing, aware(as_of))[1]
     if not rows and as_of is None:
         raise HTTPException(404, detail="no offering matches those parameters")
-    return table(request, _with_tier(rows), fmt=fmt, columns=PRICE_COLUMNS)
+    return table(request, rows, fmt=fmt, columns=PRICE_COLUMNS)
 
 
 _CHANGES_SQL = """
@@ -152,19 +199,11 @@ def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
     return feed.encode()
 
 
-@router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
-def changes(
-    request: Request,
-    engine: EngineDep,
-    since: Annotated[IsoDatetime | None, Query(description="Changes recorded since")] = None,
-    limit: Annotated[int, LimitQuery] = 100,
-    fmt: Annotated[
-        Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")
-    ] = "json",
-) -> Response:
-    since = since or datetime(1970, 1, 1, tzinfo=UTC)
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+def recent_changes(
+    engine: Engine, *, since: datetime | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Price changes (old -> new) recorded since ``since``, newest first: the feed's rows."""
+    since = aware(since) if since else datetime(1970, 1, 1, tzinfo=UTC)
     with engine.connect() as conn:
         rows = [
             dict(r)
@@ -175,29 +214,43 @@ def changes(
         r["output_change_pct"] = (
             round(float((new - old) / old * 100), 2) if old and new is not None else None
         )
+    return rows
+
+
+@router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
+def changes(
+    request: Request,
+    engine: EngineDep,
+    since: Annotated[IsoDatetime | None, Query(description="Changes recorded since")] = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    fmt: Annotated[
+        Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")
+    ] = "json",
+) -> Response:
+    rows = recent_changes(engine, since=since, limit=limit)
     if fmt == "atom":
         return cached(request, _atom(request, rows), "application/atom+xml")
     return table(request, rows, fmt=fmt)
 
 
-@router.get("/runs", summary="Pipeline runs: source, status, counts, error, Prefect flow-run id")
-def runs(
-    request: Request,
-    engine: EngineDep,
-    source: str | None = None,
-    status: Literal["running", "succeeded", "failed"] | None = None,
-    limit: Annotated[int, LimitQuery] = 100,
-    offset: Annotated[int, OffsetQuery] = 0,
-    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
-) -> Response:
+@dataclass(frozen=True)
+class RunFilter:
+    source: str | None = None
+    status: str | None = None
+
+
+def pipeline_runs(
+    engine: Engine, filters: RunFilter, *, limit: int, offset: int = 0
+) -> tuple[int, list[dict[str, Any]]]:
+    """(total, one page) of pipeline runs, newest first."""
     where = ["true"]
     params: dict[str, Any] = {"limit": limit, "offset": offset}
-    if source:
+    if filters.source:
         where.append("source = :source")
-        params["source"] = source
-    if status:
+        params["source"] = filters.source
+    if filters.status:
         where.append("status = :status")
-        params["status"] = status
+        params["status"] = filters.status
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
         total = conn.execute(
@@ -216,4 +269,18 @@ def runs(
                 params,
             ).mappings()
         ]
+    return total, rows
+
+
+@router.get("/runs", summary="Pipeline runs: source, status, counts, error, Prefect flow-run id")
+def runs(
+    request: Request,
+    engine: EngineDep,
+    source: str | None = None,
+    status: Literal["running", "succeeded", "failed"] | None = None,
+    limit: Annotated[int, LimitQuery] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
+    fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+) -> Response:
+    total, rows = pipeline_runs(engine, RunFilter(source, status), limit=limit, offset=offset)
     return table(request, rows, fmt=fmt, total=total, limit=limit, offset=offset)

@@ -9,6 +9,7 @@ import polars as pl
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api import curve_cache
+from api.curve_query import CurveQuery, priced_versions
 from api.deps import EngineDep
 from api.params import IsoDate
 from api.responses import cached
@@ -132,8 +133,7 @@ def pareto(
         inputs = tier_inputs(engine, metric)
         if inputs.scores.is_empty():
             raise HTTPException(422, detail=f"metric: no stored scores for {metric!r}")
-        _, llm, _ = curve_cache.frames(engine)
-        priced = prices_at(llm, _end_of(day), ratio)
+        priced = prices_at(priced_versions(engine, CurveQuery()), _end_of(day), ratio)
         scored = model_scores_by_date(inputs.scores, [day]).drop("as_of")
         frontier = pareto_frontier(priced.join(scored, on="model"))
         best = best_by_date(inputs.scores, [day])["best"][0]

@@ -13,17 +13,17 @@ import polars as pl
 from sqlalchemy import Connection
 
 from costcurve.catalog import load_models
-from db.price_selection import STANDARD_PRICE_WHERE
+from db.price_selection import LISTED_PRICE_WHERE
 
 MONEY = pl.Decimal(38, 12)
 _TIMES = ("valid_from", "valid_to", "recorded_at")
 
 _LLM_SQL = f"""
     SELECT v.offering_id, o.source, o.provider, o.provider_model_id, o.model_slug AS model,
-           v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from, v.valid_to,
+           o.variant, v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from, v.valid_to,
            CASE WHEN v.free THEN 1 ELSE 0 END AS free, v.change_kind, v.recorded_at
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-    WHERE {STANDARD_PRICE_WHERE}
+    WHERE {LISTED_PRICE_WHERE}
 """
 _LLM_SCHEMA = {
     "offering_id": pl.Int64,
@@ -31,6 +31,7 @@ _LLM_SCHEMA = {
     "provider": pl.String,
     "provider_model_id": pl.String,
     "model": pl.String,
+    "variant": pl.String,
     "input_usd_per_mtok": MONEY,
     "output_usd_per_mtok": MONEY,
     "valid_from": pl.String,
@@ -89,7 +90,8 @@ def tier_of() -> dict[str, str]:
 
 
 def llm_versions(conn: Connection) -> pl.DataFrame:
-    """Standard text prices of resolved models, with the catalog tier (analytics.curves)."""
+    """Text prices of resolved models (every variant: curves keep ``standard`` unless
+    asked), with the catalog tier (analytics.curves)."""
     frame = _copy_frame(conn, _LLM_SQL, _LLM_SCHEMA)  # type: ignore[arg-type]
     tiers = pl.DataFrame(
         list(tier_of().items()), schema={"model": pl.String, "tier": pl.String}, orient="row"

@@ -3,9 +3,11 @@
 ARCHITECTURE.md "Which prices count": curves, cheapest picks, alerts and
 break-even use standard list prices of current offerings. The predicate over
 ``llm_offering o`` / ``llm_price_version v`` is written once here
-(:data:`STANDARD_PRICE_WHERE`) and used by the price frames of the cost curves
-(db/frames.py) and by :func:`cheapest_standard_price` (break-even), so a filter
-added here (quarantine, staleness, variants) applies to all of them at once.
+(:data:`LISTED_PRICE_WHERE`, and :data:`STANDARD_PRICE_WHERE` = it plus the
+standard variant) and used by the price frames of the cost curves (db/frames.py,
+every variant; the curve keeps standard unless asked) and by
+:func:`cheapest_standard_price` (break-even), so a filter added to
+``LISTED_PRICE_WHERE`` (quarantine, staleness) applies to all of them at once.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from sqlalchemy import Connection, text
 
 from costcurve.core.formulas import DEFAULT_BLEND
 
-STANDARD_PRICE_WHERE = (
-    "o.model_slug IS NOT NULL AND o.variant = 'standard' "
-    "AND o.context_tier IS NULL AND o.modality = 'text'"
-)
+# List prices of resolved text models, in any variant: what the cost-curve frame
+# loads (db/frames.py), so a curve can count batch/flex/priority prices when a
+# request asks (it keeps ``standard`` otherwise). A filter that applies to every
+# price that counts (quarantine, staleness) belongs here.
+LISTED_PRICE_WHERE = "o.model_slug IS NOT NULL AND o.context_tier IS NULL AND o.modality = 'text'"
+STANDARD_PRICE_WHERE = f"{LISTED_PRICE_WHERE} AND o.variant = 'standard'"
 # A price one can run a workload on: not a free (rate-limited) listing, both sides priced.
 _PAYABLE_WHERE = "NOT v.free AND v.input_usd_per_mtok > 0 AND v.output_usd_per_mtok IS NOT NULL"
 

@@ -230,3 +230,8 @@ def score_frame(engine: Engine, benchmark: str) -> pl.DataFrame:
         for slug, name, source, bench, score, released in rows
     ]
     return pl.DataFrame(data, schema=SCORE_FRAME_SCHEMA, orient="row")
+def benchmark_names(engine: Engine) -> list[str]:
+    """The benchmarks with imported scores."""
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT DISTINCT benchmark FROM model_score ORDER BY 1"))
+        return [str(name) for (name,) in rows]

@@ -1,9 +1,10 @@
 """What a scrape run tells the people reviewing it in the Prefect UI.
 
-Three artifacts per run: a table of the prices that moved (old -> new, percent),
-a markdown summary (sources ok/failed, counts, errors), and links to the API
-curves the new prices feed. Artifact keys are stable per flow, so the
-Artifacts page keeps each one's history across runs.
+Three kinds of artifact per run: a table of the prices that moved (old -> new,
+percent, in columns narrow enough to read), a markdown summary (sources
+ok/failed, counts, errors), and per curve the new prices feed its links with a
+table of its last 12 monthly buckets (GPU rate views: a link). Artifact keys
+are stable per flow, so the Artifacts page keeps each one's history across runs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
-from flows.runtime import api_base_url
+from flows.curve_artifact import LAST_BUCKETS, curve_markdown, fetch_points
+from flows.runtime import api_base_url, api_internal_url
 from flows.steps import SourceResult
 
 MAX_TABLE_ROWS = 500  # the UI renders every row; more than this is unreadable anyway
@@ -55,6 +57,23 @@ def summary(results: list[SourceResult], skipped: list[str]) -> dict[str, Any]:
 def change_table(results: list[SourceResult]) -> list[dict[str, Any]]:
     rows = [row for r in results for row in r.changes]
     return sorted(rows, key=lambda c: (c["at"], c["source"], c["provider"], c["offering"]))
+
+
+def readable_changes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The change table in six short columns: Prefect's table artifact gives each column
+    an equal share of the width and cuts off what does not fit (old -> new at 1400 px)."""
+    return [
+        {
+            "offering": f"{r['provider']} {r['offering']}"
+            + (f" ({r['detail']})" if r.get("detail") else ""),
+            "source": r["source"],
+            "price": r["price"],
+            "old → new": f"{r['old'] or '–'} → {r['new'] or '–'}",
+            "change": r["change_pct"] or "–",
+            "at": r["at"],
+        }
+        for r in rows
+    ]
 
 
 def markdown(
@@ -147,7 +166,7 @@ async def publish(kind: str, results: list[SourceResult], skipped: list[str]) ->
     rows = change_table(results)
     shown = rows[:MAX_TABLE_ROWS]
     await acreate_table_artifact(
-        table=shown
+        table=readable_changes(shown)
         or [{"source": "-", "note": "no price changed in this run (new offerings aside)"}],
         key=f"{flow_slug}-price-changes",
         description=(
@@ -162,7 +181,19 @@ async def publish(kind: str, results: list[SourceResult], skipped: list[str]) ->
         key=f"{flow_slug}-summary",
         description="Sources ok/failed, counts and errors of this run",
     )
+    curves = [(u, t) for u, t in links if "/v1/cost-curve" in u]
+    internal = api_internal_url()
+    points = await asyncio.gather(*(fetch_points(internal, u) for u, _ in curves))
     await asyncio.gather(
+        *(
+            acreate_markdown_artifact(
+                markdown=curve_markdown(text, url, rows),
+                key=_key(text),
+                description=f"A cost curve that changed with this {flow_slug} run: "
+                f"its last {LAST_BUCKETS} months",
+            )
+            for (url, text), rows in zip(curves, points, strict=True)
+        ),
         *(
             acreate_link_artifact(
                 link=url,
@@ -171,5 +202,6 @@ async def publish(kind: str, results: list[SourceResult], skipped: list[str]) ->
                 description=f"An API view that changed with this {flow_slug} run",
             )
             for url, text in links
-        )
+            if (url, text) not in curves
+        ),
     )

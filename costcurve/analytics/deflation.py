@@ -19,7 +19,7 @@ import polars as pl
 
 from costcurve.analytics._frames import as_date, days_since_epoch, require_columns
 from costcurve.analytics.money import to_float_prices
-from costcurve.analytics.stats import LinearFit, ols
+from costcurve.analytics.stats import LinearFit, ols, t_quantile
 
 # Input of the Epoch method: one row per model; every other column is a
 # benchmark score (higher is better), named as the benchmark, e.g. "GPQA Diamond".
@@ -189,16 +189,8 @@ def exponential_fit(
     "Halving time" and "10x every N months" use 12 months per 365-day year:
     ``months_per_10x = 12 / log10(factor_per_year)``.
     """
-    require_columns(series, (date_col, price_col), "the price series")
-    series = to_float_prices(series, [price_col])
-    points = (
-        series.select(x=days_since_epoch(series, date_col), y=pl.col(price_col))
-        .drop_nulls()
-        .sort("x")
-    )
-    if (points["y"] <= 0).any():
-        raise ValueError("prices must be positive for a log fit; filter free (zero) prices out")
-    fit = ols(points["x"].to_list(), [math.log10(p) for p in points["y"].to_list()])
+    points = _log_points(series, date_col, price_col)
+    fit = ols(points["x"].to_list(), points["log_y"].to_list())
     factor = factor_per_year(fit.slope)
     log_factor = math.log10(factor)
     falling = log_factor > 0
@@ -211,3 +203,47 @@ def exponential_fit(
         halving_time_months=MONTHS_PER_YEAR * math.log10(2) / log_factor if falling else None,
         months_per_10x=MONTHS_PER_YEAR / log_factor if falling else None,
     )
+
+
+def _log_points(series: pl.DataFrame, date_col: str, price_col: str) -> pl.DataFrame:
+    """(x = days since epoch, y = price, log_y) of a series, sorted; nulls skipped."""
+    require_columns(series, (date_col, price_col), "the price series")
+    series = to_float_prices(series, [price_col])
+    points = (
+        series.select(x=days_since_epoch(series, date_col), y=pl.col(price_col))
+        .drop_nulls()
+        .sort("x")
+    )
+    if (points["y"] <= 0).any():
+        raise ValueError("prices must be positive for a log fit; filter free (zero) prices out")
+    logs = [math.log10(v) for v in points["y"].to_list()]
+    return points.with_columns(log_y=pl.Series(logs, dtype=pl.Float64))
+
+
+def trend_band(
+    series: pl.DataFrame,
+    *,
+    date_col: str = "date",
+    price_col: str = "price",
+    level: float = 0.90,
+) -> pl.DataFrame:
+    """The fitted line of ``exponential_fit`` and its confidence band, at the fitted dates.
+
+    Columns ``x`` (days since epoch), ``fitted``, ``lo``, ``hi`` in price units:
+    the band is the interval of the mean log10 price at each date,
+    ``t * s * sqrt(1/n + (x - mean_x)^2 / sxx)``, the usual OLS confidence band.
+    """
+    points = _log_points(series, date_col, price_col)
+    xs, ys = points["x"].to_list(), points["log_y"].to_list()
+    fit = ols(xs, ys)
+    n = fit.n
+    mean_x = math.fsum(xs) / n
+    sxx = math.fsum((x - mean_x) ** 2 for x in xs)
+    residual_sd = fit.slope_se * math.sqrt(sxx)
+    t = t_quantile(0.5 + level / 2.0, fit.dof)
+    rows = []
+    for x in xs:
+        centre = fit.intercept + fit.slope * x
+        half = t * residual_sd * math.sqrt(1.0 / n + (x - mean_x) ** 2 / sxx)
+        rows.append((x, 10.0**centre, 10.0 ** (centre - half), 10.0 ** (centre + half)))
+    return pl.DataFrame(rows, schema=["x", "fitted", "lo", "hi"], orient="row")
