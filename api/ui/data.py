@@ -124,7 +124,14 @@ def gpu_chart(engine: Engine, gpu: str, window: SeriesWindow, *, height: int = 3
 
 
 def fit_chart(
-    chart_id: str, title: str, points: list[dict[str, Any]], *, x: str, y: str, api: str
+    chart_id: str,
+    title: str,
+    points: list[dict[str, Any]],
+    *,
+    x: str,
+    y: str,
+    api: str,
+    count_key: str = "points",
 ) -> Chart:
     frame = pl.DataFrame(
         {"date": [p[x] for p in points], "price": [to_float(p[y]) for p in points]}
@@ -143,7 +150,7 @@ def fit_chart(
         title=title,
         figure=figures.figure(traces, "USD per M tokens"),
         api=api,
-        count_key="models" if "model" in (points[0] if points else {}) else "points",
+        count_key=count_key,
         rows=rows,
         value_key=y,
     )

@@ -119,6 +119,7 @@ def _epoch(
         x="date",
         y="usd_per_mtok",
         api=api,
+        count_key="models",
     )
     return {"estimate": result, "chart": chart, "missing": None}
 
