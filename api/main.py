@@ -6,7 +6,16 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import costcurve
-from api import alerts, errors, health, selfhosted, v1_curves, v1_gpus, v1_prices
+from api import (
+    alerts,
+    errors,
+    health,
+    selfhosted,
+    v1_curves,
+    v1_gpu_index,
+    v1_gpus,
+    v1_prices,
+)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -26,5 +35,6 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_curves.router)
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
+    app.include_router(v1_gpu_index.router)
     app.include_router(selfhosted.router)
     return app

@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
+from api.gpu_names import gpu_param, optional_gpu_param
 from api.responses import FormatQuery, cached, table
 from api.sql import in_effect
 from costcurve.analytics.breakeven import SelfHostPlan, compare
@@ -43,6 +44,7 @@ def self_hosted(
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
+    gpu = optional_gpu_param(gpu)
     with engine.connect() as conn:
         items = self_hosted_costs(
             conn,
@@ -94,6 +96,23 @@ def _cheapest_rate(engine: Engine, gpu: str, pricing: str) -> dict[str, Any] | N
     return dict(row) if row else None
 
 
+def _index_rate(engine: Engine, gpu: str, tenor: str) -> dict[str, Any] | None:
+    from db.gpu_index import latest_prints
+
+    with engine.connect() as conn:
+        rows = latest_prints(conn, gpu=gpu, tenor=tenor, segment="all")
+    if not rows:
+        return None
+    row = rows[0]
+    return {
+        "source": "costcurve-gpu-index",
+        "usd_per_gpu_hour": row["usd_per_gpu_hour"],
+        "date": row["period_start"].date().isoformat(),
+        "contributor_count": row["contributor_count"],
+        "method_version": row["method_version"],
+    }
+
+
 def _measured_throughput(engine: Engine, model: str, gpu: str) -> Decimal | None:
     sql = """
         SELECT max(total_token_throughput / gpu_count) FROM benchmark_result
@@ -125,15 +144,23 @@ def breakeven(
     utilization: Annotated[float, Query(gt=0, le=1)] = 1.0,
     billing: Literal["always_on", "utilized"] = "always_on",
     hours_per_month: Annotated[float, Query(gt=0, le=744)] = 730.0,
+    rate_basis: Annotated[
+        Literal["cheapest", "index"],
+        Query(description="cheapest current offer, or the latest costcurve GPU index print"),
+    ] = "cheapest",
 ) -> Response:
+    gpu = gpu_param(gpu)
     if model not in load_models():
         raise HTTPException(422, detail=f"model: unknown canonical model {model!r}")
     api_offer = _cheapest_api(engine, model)
     if api_offer is None:
         raise HTTPException(422, detail=f"model: no current API price for {model!r}")
-    rate = _cheapest_rate(engine, gpu, pricing)
+    rate = _index_rate(engine, gpu, pricing) if rate_basis == "index" else None
+    if rate_basis == "cheapest":
+        rate = _cheapest_rate(engine, gpu, pricing)
     if rate is None:
-        raise HTTPException(422, detail=f"gpu: no current {pricing} rate for {gpu!r}")
+        basis = "published index print" if rate_basis == "index" else "rate"
+        raise HTTPException(422, detail=f"gpu: no current {pricing} {basis} for {gpu!r}")
     throughput = (
         Decimal(str(tokens_per_s_per_gpu))
         if tokens_per_s_per_gpu
@@ -163,6 +190,7 @@ def breakeven(
         "self_hosted": {
             "gpu": gpu,
             "pricing": pricing,
+            "rate_basis": rate_basis,
             "rate": rate,
             "gpus": result.gpus,
             "tokens_per_s_per_gpu": throughput,

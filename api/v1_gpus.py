@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import text
 
 from api.deps import EngineDep
-from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
+from api.gpu_names import gpu_param, optional_gpu_param
+from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware, equal_filters, in_effect
+from costcurve.core.jsonenc import dumps
 from costcurve.core.observations import GpuPricing
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
@@ -50,7 +52,9 @@ _SELECT = """
 def gpu_rates(
     request: Request,
     engine: EngineDep,
-    gpu: Annotated[str | None, Query(description="Canonical GPU, e.g. H100-SXM-80GB")] = None,
+    gpu: Annotated[
+        str | None, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")
+    ] = None,
     provider: str | None = None,
     pricing: Pricing | None = None,
     region: str | None = None,
@@ -58,6 +62,7 @@ def gpu_rates(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
+    gpu = optional_gpu_param(gpu)
     where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
     where.append(in_effect("now"))
     params["now"] = datetime.now(UTC)
@@ -89,12 +94,13 @@ def gpu_rates(
 def gpu_rate_history(
     request: Request,
     engine: EngineDep,
-    gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
+    gpu: Annotated[str, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")],
     provider: str | None = None,
     pricing: Pricing | None = None,
     as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
+    gpu = gpu_param(gpu)
     where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing)
     if as_of is not None:
         where.append(in_effect("as_of"))
@@ -107,11 +113,25 @@ def gpu_rate_history(
     )
     with engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
-    if not rows and as_of is None:
-        from costcurve.catalog.gpus import KNOWN_GPUS
-
-        if gpu not in KNOWN_GPUS:
-            raise HTTPException(
-                422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
-            )
     return table(request, rows, fmt=fmt, columns=GPU_COLUMNS)
+
+
+@router.get("/gpus", summary="Canonical GPU names with the aliases every gpu parameter accepts")
+def gpus(request: Request) -> Response:
+    """Every ``gpu`` parameter accepts the canonical name or an alias, in any case."""
+    from costcurve.catalog.gpus import KNOWN_GPUS, gpu_aliases
+
+    rows = [
+        {
+            "gpu": spec.canonical,
+            "vendor": spec.vendor,
+            "model": spec.model,
+            "form_factor": spec.form_factor,
+            "memory_gb": spec.memory_gb,
+            "default_for_model": spec.default,
+            "aliases": gpu_aliases(spec.canonical),
+        }
+        for spec in KNOWN_GPUS.values()
+    ]
+    body = {"items": rows, "total": len(rows)}
+    return cached(request, dumps(body).encode(), "application/json")
