@@ -74,7 +74,7 @@ def _aggregate(rows: list[dict[str, Any]], interval: str) -> list[dict[str, Any]
         published = [d for d in days if d["usd_per_gpu_hour"] is not None]
         providers = sorted({c["provider"] for d in published for c in d["contributors"]})
         versions = sorted({d["method_version"] for d in days})
-        point = {
+        point: dict[str, Any] = {
             "date": start.date().isoformat(),
             "usd_per_gpu_hour": None,
             "contributor_count": len(providers),

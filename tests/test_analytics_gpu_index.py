@@ -165,7 +165,13 @@ def test_sub_indices_split_hyperscalers_neoclouds_and_marketplaces() -> None:
     frame = versions(
         [
             {"provider": p, "usd_per_gpu_hour": v}
-            for p, v in [("aws", "6"), ("azure", "7"), ("gcp", "8"), ("lambda", "3"), ("vastai", "2")]
+            for p, v in [
+                ("aws", "6"),
+                ("azure", "7"),
+                ("gcp", "8"),
+                ("lambda", "3"),
+                ("vastai", "2"),
+            ]
         ]
     )
     prints = compute_prints(frame, "day", DAY1, DAY1 + timedelta(days=1))

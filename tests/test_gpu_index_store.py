@@ -13,18 +13,18 @@ import gzip
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
+from costcurve.indexes.gpu import publish, verify
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.gpu_backfill import backfill_gpu_dataset
-from db.gpu_index import publish, verify
 from tests.conftest import TEMPLATE, LiveServer
 from tests.support import DATASETS, require_shared
 from tests.test_cli_foundation import cli
@@ -82,7 +82,8 @@ def test_gpu_daily_import_versions_every_row_under_its_own_source(store: Engine)
             r[0]
             for r in conn.execute(
                 text(
-                    "SELECT DISTINCT source_url FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id WHERE o.source = 'gpu-daily'"
+                    "SELECT DISTINCT source_url FROM gpu_rate_version v "
+                    "JOIN gpu_offering o ON o.id = v.offering_id WHERE o.source = 'gpu-daily'"
                 )
             )
         }
@@ -126,7 +127,7 @@ def test_marketplace_parser_reads_min_and_avg_of_every_provider_entry() -> None:
 
 def test_marketplace_import_of_one_file_is_idempotent(engine: Engine, tmp_path: Path) -> None:
     require_shared(MARKET)
-    [small] = [p for p in (MARKET / "summary").glob("GH200*.jsonl.gz")]
+    [small] = list((MARKET / "summary").glob("GH200*.jsonl.gz"))
     (tmp_path / small.name).symlink_to(small)
     first = backfill_gpu_dataset(engine, "gpu-marketplace", tmp_path)
     raw = gzip.decompress(small.read_bytes())

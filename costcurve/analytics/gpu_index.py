@@ -286,7 +286,7 @@ def index_print(key: PrintKey, prices: Sequence[ProviderPrice], method: IndexMet
         }
         for p, share in zip(kept, shares, strict=True)
     ]
-    base = {
+    base: dict[str, Any] = {
         "gpu": key.gpu,
         "tenor": key.tenor,
         "segment": key.segment,

@@ -29,7 +29,6 @@ import csv
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import cast
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -104,7 +103,7 @@ def _rows(raw: bytes) -> list[DailyRow]:
 def _pricing(row: DailyRow) -> GpuPricing | None:
     pricing = _PRICINGS.get(row.rental_type)
     if pricing == "on_demand" and row.region.lower() == "community":
-        return cast(GpuPricing, "community")
+        return "community"
     return pricing
 
 
@@ -122,13 +121,13 @@ def _observations(row: DailyRow, gpu: str, pricing: GpuPricing) -> list[GpuRate]
         "source_url": row.source_url,
     }
     if row.n_offers == 1:
-        return [GpuRate(usd_per_gpu_hour=row.price_median_usd, **common)]  # type: ignore[arg-type]
+        return [GpuRate(usd_per_gpu_hour=row.price_median_usd, **common)]
     stats = (
         ("min", row.price_min_usd),
         ("median", row.price_median_usd),
         ("max", row.price_max_usd),
     )
-    return [GpuRate(usd_per_gpu_hour=v, statistic=s, **common) for s, v in stats]  # type: ignore[arg-type]
+    return [GpuRate(usd_per_gpu_hour=v, statistic=s, **common) for s, v in stats]
 
 
 def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:

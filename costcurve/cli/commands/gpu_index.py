@@ -36,7 +36,7 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="Day after the last (YYY
 @app.command("publish")
 def publish_cmd(start: FromOpt = None, end: ToOpt = None) -> None:
     """Compute and store the daily and hourly prints of every closed period."""
-    from db.gpu_index import publish
+    from costcurve.indexes.gpu import publish
 
     _, engine = database_or_exit(require_head=True)
     result = publish(engine, start=_day(start, "--from"), end=_day(end, "--to"))
@@ -56,7 +56,7 @@ def publish_cmd(start: FromOpt = None, end: ToOpt = None) -> None:
 @app.command("verify")
 def verify_cmd(start: FromOpt = None, end: ToOpt = None) -> None:
     """Recompute every stored print; list mismatches and exit 1 if there are any."""
-    from db.gpu_index import verify
+    from costcurve.indexes.gpu import verify
 
     _, engine = database_or_exit(require_head=True)
     checked, mismatches = verify(engine, start=_day(start, "--from"), end=_day(end, "--to"))
