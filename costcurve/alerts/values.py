@@ -262,20 +262,19 @@ _INDEX_SQL = text(
 
 
 def _gpu_index(conn: Connection, target: dict[str, Any]) -> list[Contribution]:
-    """Each published daily print holds from its day's close until the next print's.
+    """Each published daily print holds from its day's close until the next published one's.
 
-    A withheld day holds no value (the rule shows no data rather than a stale print).
+    A withheld day publishes no value, so it neither interrupts the last value nor
+    re-arms a rule (a flapping contributor count must not fire a rule again).
     """
     params = {
         "gpu": target["gpu"],
         "tenor": target.get("tenor") or "on_demand",
         "segment": target.get("segment") or "all",
     }
-    rows = conn.execute(_INDEX_SQL, params).all()
+    rows = [r for r in conn.execute(_INDEX_SQL, params).all() if r[1] is not None]
     out = []
     for i, (start, value, computed) in enumerate(rows):
-        if value is None:
-            continue
         following = rows[i + 1] if i + 1 < len(rows) else None
         out.append(
             Contribution(

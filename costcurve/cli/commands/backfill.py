@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
 
         files = list(file or [])
         if dataset in GPU_DATASET_NAMES:
-            _gpu_backfill(dataset, files)
+            _gpu_backfill(dataset, files, as_json=as_json)
             return
         if dataset not in (*DATASET_NAMES, REFERENCE):
             known = ", ".join((*DATASET_NAMES, *GPU_DATASET_NAMES, REFERENCE))
@@ -149,7 +149,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(dumps(totals))
 
 
-def _gpu_backfill(dataset: str, files: list[Path]) -> None:
+def _gpu_backfill(dataset: str, files: list[Path], *, as_json: bool) -> None:
     """gpu-daily --file CSV, gpu-marketplace --file DIR, gpu-ratecards --file DIR."""
     from costcurve.core.observations import ParseError
     from db.gpu_backfill import backfill_gpu_dataset
@@ -169,3 +169,15 @@ def _gpu_backfill(dataset: str, files: list[Path]) -> None:
     )
     for reason, count in sorted(outcome.skipped.items()):
         typer.echo(f"not imported: {count} rows: {reason}", err=True)
+    if as_json:
+        typer.echo(
+            dumps(
+                {
+                    "rows": r.observations,
+                    "new_versions": r.new_versions,
+                    "closed_versions": r.closed_versions,
+                    "unchanged": r.unchanged,
+                    "skipped": r.skipped,
+                }
+            )
+        )
