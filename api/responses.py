@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fastapi import Query, Request, Response
 
 from costcurve.config import get_settings
-from costcurve.core.jsonenc import _plain, dumps
+from costcurve.core.jsonenc import dumps, plain
 
 Format = Literal["json", "csv"]
 FormatQuery = Query(alias="format", description="`json` (default) or `csv` for tables")
@@ -42,7 +42,7 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _plain(v) for k, v in row.items()})
+        writer.writerow({k: plain(v) for k, v in row.items()})
     return out.getvalue().encode()
 
 

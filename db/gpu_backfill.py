@@ -11,8 +11,9 @@ complete listing, so an offering missing from a later snapshot is closed there
 (``db.ingest``'s partial-listing guard still applies), and a provider that
 drops out is visible in the versions rather than held open. Re-importing the
 same file, or a later file of the same layout that overlaps it, opens nothing
-twice. Rows the parser cannot place are counted in ``skipped`` (returned and
-recorded in the run's error column as a note).
+twice. Rows the parser cannot place are counted in ``skipped`` (returned, and
+noted in the run's ``error`` column although the run succeeds). The whole import
+commits in one transaction with the run's ``succeeded`` state.
 """
 
 from __future__ import annotations
@@ -24,12 +25,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Connection, Engine
 
-from costcurve.core.observations import GpuRate, ParseError
+from costcurve.core.observations import GpuRate
 from db.ingest import IngestResult, ingest
-from db.models import PipelineRun
-from db.pipeline import archive_snapshot, ensure_source, finish_run, start_run
+from db.pipeline import RunSpec, SourceRow, ingest_counts, recorded_run
 from scrapers.history import gpu_daily, gpu_marketplace, gpu_ratecards
 from scrapers.history.gpu_common import GpuHistory
 
@@ -110,26 +110,33 @@ def _merge(total: IngestResult, part: IngestResult) -> None:
     total.listing_complete_applied |= part.listing_complete_applied
 
 
-def _apply(engine: Engine, ds: _Dataset, rates: Sequence[GpuRate], run_id: int) -> IngestResult:
+def _apply(conn: Connection, ds: _Dataset, rates: Sequence[GpuRate], run_id: int) -> IngestResult:
+    if not ds.snapshots:
+        return ingest(conn, ds.name, rates, listing_complete=False, run_id=run_id)
     recorded_at = datetime.now(UTC)
     total = IngestResult()
-    with engine.begin() as conn:
-        if not ds.snapshots:
-            return ingest(conn, ds.name, rates, listing_complete=False, run_id=run_id)
-        by_instant: dict[datetime, list[GpuRate]] = defaultdict(list)
-        for rate in rates:
-            by_instant[rate.observed_at].append(rate)
-        for at in sorted(by_instant):
-            part = ingest(
-                conn,
-                ds.name,
-                by_instant[at],
-                listing_complete=True,
-                run_id=run_id,
-                recorded_at=recorded_at,
-            )
-            _merge(total, part)
+    by_instant: dict[datetime, list[GpuRate]] = defaultdict(list)
+    for rate in rates:
+        by_instant[rate.observed_at].append(rate)
+    for at in sorted(by_instant):
+        part = ingest(
+            conn,
+            ds.name,
+            by_instant[at],
+            listing_complete=True,
+            run_id=run_id,
+            recorded_at=recorded_at,
+        )
+        _merge(total, part)
     return total
+
+
+def _note(skipped: Counter[str]) -> dict[str, object]:
+    if not skipped:
+        return {}
+    return {
+        "error": "rows not imported: " + "; ".join(f"{k}: {n}" for k, n in sorted(skipped.items()))
+    }
 
 
 def backfill_gpu_dataset(engine: Engine, name: str, path: Path) -> GpuBackfillOutcome:
@@ -139,37 +146,17 @@ def backfill_gpu_dataset(engine: Engine, name: str, path: Path) -> GpuBackfillOu
     except KeyError:
         raise KeyError(f"unknown GPU dataset {name!r}; known: {', '.join(DATASETS)}") from None
     files = ds.files(path)
-    with engine.begin() as conn:
-        ensure_source(
-            conn,
-            slug=ds.name,
-            kind=ds.kind,
-            url=ds.url,
-            listing_complete=ds.snapshots,
-            verified_against_recording=True,
-        )
-    run_id = start_run(engine, ds.name, trigger="cli", observed_at=datetime.now(UTC))
-    history, sha = GpuHistory(), None
-    try:
+    source = SourceRow(ds.name, ds.kind, ds.url, listing_complete=ds.snapshots)
+    with recorded_run(engine, source, RunSpec(observed_at=datetime.now(UTC))) as run:
+        history = GpuHistory()
         for file in files:
             raw = file.read_bytes()
-            with engine.begin() as conn:
-                sha = archive_snapshot(conn, ds.name, raw, url=ds.url, fetched_at=datetime.now(UTC))
+            run.archive(raw, url=ds.url, fetched_at=datetime.now(UTC))
             part = ds.parse(_read(file))
             history.rates += part.rates
             history.skipped += part.skipped
-        result = _apply(engine, ds, history.rates, run_id)
-    except (ParseError, ValueError) as exc:
-        finish_run(engine, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_run(engine, run_id, status="succeeded", result=result, snapshot_sha256=sha)
-    if history.skipped:
-        _note_skipped(engine, run_id, history.skipped)
-    return GpuBackfillOutcome(run_id, result, history.skipped, [f.name for f in files])
-
-
-def _note_skipped(engine: Engine, run_id: int, skipped: Counter[str]) -> None:
-    note = "rows not imported: " + "; ".join(f"{k}: {n}" for k, n in sorted(skipped.items()))
-    runs = PipelineRun.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(update(runs).where(runs.c.id == run_id).values(error=note))
+        result = run.commit(
+            lambda conn: _apply(conn, ds, history.rates, run.run_id),
+            lambda r: ingest_counts(r) | _note(history.skipped),
+        )
+    return GpuBackfillOutcome(run.run_id, result, history.skipped, [f.name for f in files])

@@ -17,7 +17,7 @@ from costcurve.alerts.evaluate import evaluate_rules
 from costcurve.alerts.values import current_value
 from costcurve.catalog.models import load_models
 from costcurve.core.observations import LlmPrice, Observation
-from db.pipeline import ensure_source, ingest_observations, start_run
+from db.pipeline import IngestOptions, ingest_observations
 from scrapers.registry import get_source
 from tests.test_alerts_delivery import count, ingest_runpod, make_rule
 
@@ -54,11 +54,11 @@ def price(
 
 def ingest(engine: Engine, prices: list[LlmPrice], *, complete: bool = False) -> None:
     observations: list[Observation] = list(prices)
-    with engine.begin() as conn:
-        ensure_source(conn, get_source("openrouter").SOURCE)
-    run_id = start_run(engine, "openrouter", trigger="cli")
     ingest_observations(
-        engine, "openrouter", observations, run_id=run_id, listing_complete=complete
+        engine,
+        get_source("openrouter").SOURCE,
+        observations,
+        IngestOptions(listing_complete=complete),
     )
 
 

@@ -1,0 +1,53 @@
+"""The cost-curve request as one frozen parameter object.
+
+FastAPI reads the query parameters from the dataclass fields (``Depends()``),
+the curve code takes the object whole, and because it is frozen and hashable it
+is also the cache key: a parameter added here reaches the route, the
+computation and the cache at once, and cannot be forgotten in one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from fastapi import HTTPException, Query
+
+from costcurve.catalog.models import Tier
+
+Metric = Literal["input", "output", "blended"]
+Interval = Literal["day", "week", "month"]
+EARLIEST = date(2023, 1, 1)
+
+
+@dataclass(frozen=True)
+class CurveQuery:
+    tier: Annotated[Tier | None, Query(description="Capability tier; all tiers when omitted")] = (
+        None
+    )
+    metric: Annotated[Metric, Query(description="input, output or blended (3:1)")] = "blended"
+    interval: Annotated[Interval, Query(description="day, week or month")] = "month"
+    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None
+    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD)")] = None
+    include_self_hosted: Annotated[
+        bool, Query(description="Add benchmarked self-hosted costs as offerings")
+    ] = False
+    include_corrections: Annotated[
+        bool, Query(description="Count versions marked as upstream corrections")
+    ] = True
+    include_free: Annotated[bool, Query(description="Count free listings")] = False
+    provider: Annotated[tuple[str, ...] | None, Query(description="Only these providers")] = None
+
+    def resolved(self, today: date | None = None) -> CurveQuery:
+        """The same query with its window filled in (from 2023-01-01 to today) and checked."""
+        start = self.start or EARLIEST
+        end = self.end or today or datetime.now(UTC).date()
+        if end < start:
+            raise HTTPException(422, detail=f"to ({end}) must not be before from ({start})")
+        return replace(self, start=start, end=end, provider=self.provider or None)
+
+    @property
+    def window(self) -> tuple[date, date]:
+        assert self.start is not None and self.end is not None, "call resolved() first"
+        return self.start, self.end
