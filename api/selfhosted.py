@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any, Literal
 
 import polars as pl
@@ -17,8 +17,9 @@ from api.responses import FormatQuery, cached, table
 from api.sql import in_effect
 from costcurve.analytics.breakeven import SelfHostPlan, compare
 from costcurve.catalog import load_models
+from costcurve.core.formulas import usd_per_mtok
 from costcurve.core.jsonenc import dumps
-from db.selfhost_costs import USABLE_RATE_SQL, headline_costs, self_hosted_costs
+from db.selfhost_costs import COST_QUANTUM, USABLE_RATE_SQL, headline_costs, self_hosted_costs
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])
 
@@ -43,6 +44,10 @@ def self_hosted(
     rate_policy: Literal["as_of", "current"] = "as_of",
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
+    rate_basis: Annotated[
+        Literal["cheapest", "index"],
+        Query(description="cheapest offer (per rate_policy), or the latest GPU index print"),
+    ] = "cheapest",
 ) -> Response:
     gpu = optional_gpu_param(gpu)
     with engine.connect() as conn:
@@ -53,6 +58,10 @@ def self_hosted(
             gpu=gpu,
             rate_policy=rate_policy,
         )
+    for item in items:
+        item["rate_basis"] = rate_basis
+    if rate_basis == "index":
+        _price_with_index(engine, items)
     if fmt == "csv":
         flat = []
         for item in items:
@@ -64,6 +73,40 @@ def self_hosted(
         return table(request, flat, fmt="csv")
     body = {"items": items, "headlines": headline_costs(items)}
     return cached(request, dumps(body).encode(), "application/json")
+
+
+def _price_with_index(engine: Engine, items: list[dict[str, Any]]) -> None:
+    """Replace each cost with one at the latest published index print of its GPU and tenor."""
+    prints: dict[tuple[str, str], dict[str, Any] | None] = {}
+    for item in items:
+        for pricing in item["costs"]:
+            key = (item["gpu"], pricing)
+            if key not in prints:
+                prints[key] = _index_rate(engine, *key)
+            rate = prints[key]
+            if rate is None:
+                item["costs"][pricing] = {
+                    "usd_per_gpu_hour": None,
+                    "output_usd_per_mtok": None,
+                    "total_usd_per_mtok": None,
+                    "rate": None,
+                    "reason": f"no published {pricing} index print for {item['gpu']}",
+                }
+                continue
+            value = rate["usd_per_gpu_hour"]
+            item["costs"][pricing] = {
+                "usd_per_gpu_hour": value,
+                "output_usd_per_mtok": _cost_money(value, item["output_tokens_per_s_per_gpu"]),
+                "total_usd_per_mtok": _cost_money(value, item["total_tokens_per_s_per_gpu"]),
+                "rate": rate,
+                "reason": None,
+            }
+
+
+def _cost_money(usd_per_gpu_hour: Decimal, tokens_per_s: Decimal) -> Decimal | None:
+    if tokens_per_s <= 0:
+        return None
+    return usd_per_mtok(usd_per_gpu_hour, tokens_per_s).quantize(COST_QUANTUM, ROUND_HALF_EVEN)
 
 
 def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import Engine, text
 
 from costcurve.alerts.evaluate import evaluate_rules
@@ -67,12 +68,23 @@ def test_index_rule_fires_when_a_published_print_crosses_the_threshold(engine: E
     assert evaluate_rules(engine) == []  # still below: fires again only after re-arming
 
 
-def test_breakeven_priced_at_the_index_states_its_rate_basis(engine: Engine) -> None:
+def test_breakeven_and_self_hosted_priced_at_the_index_state_their_basis(
+    engine: Engine,
+) -> None:
+    from costcurve.benchmarks.results import import_result_file
+    from costcurve.core.formulas import usd_per_mtok
+    from db.benchmarks import store_points
+    from tests.support import DATASETS
+    from tests.test_api_selfhosted import LAMBDA_RUN
+
     require_shared()
     [openrouter] = [p for p in fixture_files("openrouter") if p and "2026-08-03" in p.name]
     ingest_raw(
         engine, "openrouter", openrouter.read_bytes(), observed_at=observed_at_for(openrouter)
     )
+    raw = (DATASETS / "benchmarks" / LAMBDA_RUN).read_bytes()
+    points = import_result_file(raw, gpu="H100-SXM-80GB", gpu_count=1)
+    store_points(engine, points, model_slug="llama-3.1-8b-instruct")
     store_print(engine, 0, "2.5000", contributors=4)
     from api.main import create_app
 
@@ -86,11 +98,22 @@ def test_breakeven_priced_at_the_index_states_its_rate_basis(engine: Engine) -> 
     with LiveServer(create_app(engine)) as server, httpx.Client(base_url=server.url) as client:
         body = client.get("/v1/breakeven", params=params).json()
         missing = client.get("/v1/breakeven", params=params | {"pricing": "spot"})
+        hosted_items = client.get(
+            "/v1/self-hosted", params={"gpu": "H100 SXM", "rate_basis": "index"}
+        ).json()["items"]
     hosted = body["self_hosted"]
     assert hosted["rate_basis"] == "index" and hosted["gpu"] == "H100-SXM-80GB"
     assert Decimal(str(hosted["rate"]["usd_per_gpu_hour"])) == Decimal("2.5")
     assert hosted["rate"]["contributor_count"] == 4 and hosted["rate"]["method_version"]
     assert missing.status_code == 422 and "index print" in missing.json()["detail"]
+    assert hosted_items and all(i["rate_basis"] == "index" for i in hosted_items)
+    for item in hosted_items:
+        cost = item["costs"]["on_demand"]
+        assert Decimal(str(cost["usd_per_gpu_hour"])) == Decimal("2.5")
+        tps = Decimal(str(item["output_tokens_per_s_per_gpu"]))
+        expected = usd_per_mtok(Decimal("2.5"), tps)
+        assert Decimal(str(cost["output_usd_per_mtok"])) == pytest.approx(expected, rel=1e-9)
+        assert item["costs"]["spot"]["reason"] == "no published spot index print for H100-SXM-80GB"
 
 
 def test_backfill_gpu_ratecards_cli_twice_opens_nothing_the_second_time(db_url: str) -> None:
