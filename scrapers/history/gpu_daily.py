@@ -19,8 +19,9 @@ How rows become observations (tests/test_gpu_backfill.py checks each):
 * ``rental_type`` is the pricing, except RunPod's community cloud (region
   ``community``, rental type ``on_demand``), which is ``community`` as in the
   first-party ``runpod`` source. ``region`` is kept as written.
-* A GPU label the catalog cannot place, or a price that is not positive, is
-  skipped and counted by reason (never silently).
+* A GPU label the catalog cannot place, a price that is not positive, or a
+  second row for the same offering and date (the first is kept) is skipped and
+  counted by reason (never silently).
 """
 
 from __future__ import annotations
@@ -133,9 +134,17 @@ def _observations(row: DailyRow, gpu: str, pricing: GpuPricing) -> list[GpuRate]
 def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:
     """Every placeable row as observations; the rest counted in ``skipped``."""
     out = GpuHistory()
+    seen: set[tuple[object, ...]] = set()
     for row in _rows(raw):
         gpu = dataset_gpu(row.gpu_model)
         pricing = _pricing(row)
+        key = (row.date, provider_slug(row.provider), gpu, row.gpu_count, row.region, pricing)
+        if key in seen:
+            # Two rows for one offering and date (two spellings of one provider): the
+            # first is kept, the rest counted; one instant cannot hold two prices.
+            out.skipped["a second row for one offering on one date"] += 1
+            continue
+        seen.add(key)
         if gpu is None:
             out.skipped[f"unknown GPU {row.gpu_model!r}"] += 1
         elif pricing is None:
