@@ -112,7 +112,9 @@ def test_breakeven_and_self_hosted_priced_at_the_index_state_their_basis(
         assert Decimal(str(cost["usd_per_gpu_hour"])) == Decimal("2.5")
         tps = Decimal(str(item["output_tokens_per_s_per_gpu"]))
         expected = usd_per_mtok(Decimal("2.5"), tps)
-        assert Decimal(str(cost["output_usd_per_mtok"])) == pytest.approx(expected, rel=Decimal("1e-9"))
+        assert Decimal(str(cost["output_usd_per_mtok"])) == pytest.approx(
+            expected, rel=Decimal("1e-9")
+        )
         assert item["costs"]["spot"]["reason"] == "no published spot index print for H100-SXM-80GB"
 
 
