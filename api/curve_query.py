@@ -19,6 +19,12 @@ from costcurve.catalog.models import Tier
 Metric = Literal["input", "output", "blended"]
 Interval = Literal["day", "week", "month"]
 EARLIEST = date(2023, 1, 1)
+# The documented range of dates a curve can ask about, and the most buckets one
+# response may hold: a wider request is a 422 that says how to narrow it.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+MAX_BUCKETS = 4000
+_DAYS_PER_BUCKET = {"day": 1, "week": 7, "month": 28}
 
 
 @dataclass(frozen=True)
@@ -43,8 +49,22 @@ class CurveQuery:
         """The same query with its window filled in (from 2023-01-01 to today) and checked."""
         start = self.start or EARLIEST
         end = self.end or today or datetime.now(UTC).date()
+        for name, value in (("from", start), ("to", end)):
+            if not MIN_DATE <= value <= MAX_DATE:
+                raise HTTPException(
+                    422, detail=f"{name}: {value} is outside {MIN_DATE}..{MAX_DATE}"
+                )
         if end < start:
             raise HTTPException(422, detail=f"to ({end}) must not be before from ({start})")
+        buckets = ((end - start).days + 1) // _DAYS_PER_BUCKET[self.interval] + 1
+        if buckets > MAX_BUCKETS:
+            raise HTTPException(
+                422,
+                detail=(
+                    f"from..to at interval={self.interval} is about {buckets} buckets, more than "
+                    f"{MAX_BUCKETS}: narrow the range or use a longer interval"
+                ),
+            )
         return replace(self, start=start, end=end, provider=self.provider or None)
 
     @property

@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, update
@@ -259,3 +259,28 @@ def ingest_observations(
     """Version observations that were not parsed from one raw response (reference, tests)."""
     with recorded_run(engine, source, spec) as run:
         return version_observations(run, observations, options)
+
+
+# A run still ``running`` this long after it started has lost its process: the
+# longest legitimate run is a fetch (300 s) + parse (120 s) + persist (600 s).
+STALE_RUN_AFTER = timedelta(hours=1)
+
+
+def mark_crashed_runs(engine: Engine, *, older_than: timedelta = STALE_RUN_AFTER) -> int:
+    """End runs left ``running`` by a dead process as ``crashed``; returns how many.
+
+    Called when ``costcurve up`` starts and at the start of every scrape flow run,
+    so a ``kill -9`` never leaves a run running for ever.
+    """
+    now = datetime.now(UTC)
+    reason = (
+        f"crashed: still running {older_than} after it started; the process that ran it "
+        "is gone (marked at the next start or periodic check)"
+    )
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(_runs)
+            .where(_runs.c.status == "running", _runs.c.started_at < now - older_than)
+            .values(status="crashed", finished_at=now, error=reason)
+        )
+    return int(result.rowcount or 0)

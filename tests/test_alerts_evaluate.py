@@ -277,3 +277,32 @@ def test_gpu_value_is_the_minimum_over_providers_for_that_pricing(engine: Engine
     assert value(engine, gpu, "usd_per_gpu_hour") == Decimal("2.99")
     assert value(engine, gpu | {"provider": "runpod"}, "usd_per_gpu_hour") == Decimal("2.99")
     assert value(engine, gpu | {"provider": "lambda"}, "usd_per_gpu_hour") is None
+
+
+def test_a_revoked_keys_rules_stop_firing_and_a_rotated_key_takes_them_over(
+    engine: Engine,
+) -> None:
+    from costcurve.alerts.admin import all_rules, delete_rule
+    from costcurve.alerts.keys import create_key, revoke_key, rotate_key
+
+    owner = create_key(engine, "finops")
+    rule = make_rule(
+        engine, CHANNEL, target=llama_target(), metric="output", threshold="0.30", key_id=owner.id
+    )
+    ingest(engine, [price("deepinfra", "0.20", "0.40", 0)])
+    evaluate_rules(engine)
+    revoke_key(engine, owner.id)
+    ingest(engine, [price("deepinfra", "0.20", "0.25", 1)])
+    assert evaluate_rules(engine) == [], "a revoked key's rule must not fire"
+    assert events(engine, rule) == []
+    [listed] = [r for r in all_rules(engine) if r.id == rule]
+    assert listed.key_revoked and listed.key_name == "finops"
+
+    # The owner gets a successor key (even for a key already revoked) that owns the rules.
+    successor = rotate_key(engine, owner.id)
+    [moved] = [r for r in all_rules(engine) if r.id == rule]
+    assert (moved.api_key_id, moved.key_revoked) == (successor.id, False)
+    ingest(engine, [price("deepinfra", "0.20", "0.35", 2)])
+    ingest(engine, [price("deepinfra", "0.20", "0.28", 3)])
+    assert evaluate_rules(engine), "the rotated key's rule fires again"
+    assert delete_rule(engine, rule) and not [r for r in all_rules(engine) if r.id == rule]

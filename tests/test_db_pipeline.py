@@ -95,3 +95,27 @@ def test_ingest_counts_name_pipeline_run_columns(engine: Engine) -> None:
             ingest_counts,
         )
     assert _runs(engine)[0][:3] == ("succeeded", None, 1)
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_crashed(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from db.pipeline import mark_crashed_runs
+
+    # Two runs whose process died inside the block (never exited, like a kill -9).
+    # Keep the context managers referenced: closing one would end its run as failed.
+    open_blocks = [recorded_run(engine, SOURCE) for _ in range(2)]
+    for age, block in zip(("2 hours", "5 minutes"), open_blocks, strict=True):
+        run = block.__enter__()
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"UPDATE pipeline_run SET started_at = now() - interval '{age}' WHERE id = :id"
+                ),
+                {"id": run.run_id},
+            )
+    assert mark_crashed_runs(engine, older_than=timedelta(hours=1)) == 1
+    statuses = [(r[0], r[3]) for r in _runs(engine)]
+    assert statuses == [("crashed", True), ("running", False)]
+    assert "crashed" in str(_runs(engine)[0][1])
+    assert mark_crashed_runs(engine, older_than=timedelta(hours=1)) == 0

@@ -10,6 +10,7 @@ server, API, embedded PostgreSQL.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -87,6 +89,34 @@ def _check_ports(settings: Any, own_prefect: bool) -> None:
             raise _fail(f"{host}:{port} is already in use; free it or set {variable}")
 
 
+LOCK_FILE = "up.lock"
+
+
+def _lock_data_dir(stack: ExitStack, data_dir: Path) -> None:
+    """Refuse a second ``up`` on a data directory in use, before touching anything of it.
+
+    The lock is an flock on ``DATA_DIR/up.lock``: the kernel drops it when the
+    process dies, however it dies, so a crash never leaves a stale lock.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / LOCK_FILE).open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "?"
+        handle.close()
+        raise _fail(
+            f"another `costcurve up` (pid {owner}) is using {data_dir}; stop it first, "
+            "or give this one its own COSTCURVE_DATA_DIR"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    stack.callback(handle.close)
+
+
 def _on_exit(stack: ExitStack, name: str, action: Callable[[], object]) -> None:
     """Register ``action`` to stop ``name``; a failing stop still lets the others run."""
 
@@ -148,16 +178,23 @@ def _run(options: UpOptions, stop: threading.Event, t0: float) -> int:
     served deployments), so the stack stops the served deployments first, then
     the Prefect server, then the API, then the database.
     """
+    from db.pipeline import STALE_RUN_AFTER, mark_crashed_runs
     from flows import local
 
     settings = settings_or_exit()
-    _check_ports(settings, own_prefect=settings.prefect_api_url is None)
     with ExitStack() as stack:
+        _lock_data_dir(stack, settings.data_dir.resolve())
+        _check_ports(settings, own_prefect=settings.prefect_api_url is None)
         stack.callback(typer.echo, "stopped")
         database, engine = database_or_exit(require_head=True)
         _on_exit(stack, "database", lambda: _stop_database(engine, database))
         where = "embedded PostgreSQL" if database.embedded else "DATABASE_URL"
         typer.echo(f"database: {where}, schema at head")
+        crashed = mark_crashed_runs(
+            engine, older_than=timedelta(0) if database.embedded else STALE_RUN_AFTER
+        )
+        if crashed:
+            typer.echo(f"marked {crashed} runs left running by a dead process as crashed")
         _load_reference(engine)
         _on_exit(stack, "API", _start_api(engine, settings.api_host, settings.api_port))
         typer.echo(f"API: http://{settings.api_host}:{settings.api_port}  (docs at /docs)")
