@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from api.curve_query import MAX_DATE, MIN_DATE
 from api.deps import EngineDep
 from api.gpu_names import gpu_param, optional_gpu_param
 from api.responses import FormatQuery, cached, table
@@ -115,10 +116,13 @@ def gpu_index(
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     canonical = gpu_param(gpu)
-    lo = aware(start) if start else datetime(1970, 1, 1, tzinfo=UTC)
+    for name, value in (("from", start), ("to", end)):
+        if value is not None and not MIN_DATE <= value.date() <= MAX_DATE:
+            raise HTTPException(422, detail=f"{name}: {value} is outside {MIN_DATE}..{MAX_DATE}")
+    lo = aware(start) if start else datetime(MIN_DATE.year, 1, 1, tzinfo=UTC)
     hi = aware(end) if end else datetime.now(UTC) + timedelta(days=1)
     if hi <= lo:
-        raise HTTPException(422, detail="to: must be after from")
+        raise HTTPException(422, detail=f"to ({hi.date()}) must be after from ({lo.date()})")
     stored = "hour" if interval == "hour" else "day"
     with engine.connect() as conn:
         rows = series(

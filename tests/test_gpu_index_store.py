@@ -187,6 +187,23 @@ def test_aliases_resolve_and_bad_names_are_422s(api: httpx.Client) -> None:
     assert rates["items"] and {r["gpu"] for r in rates["items"]} == {"H100-SXM-80GB"}
 
 
+@pytest.mark.parametrize(
+    ("params", "names"),
+    [
+        ({"to": "9999-12-31"}, "to"),
+        ({"from": "2026-05-02", "to": "2026-05-01"}, "to"),
+        ({"tenor": "forever"}, "tenor"),
+        ({"interval": "decade"}, "interval"),
+        ({"segment": "\x00"}, "segment"),
+    ],
+)
+def test_bad_index_parameters_are_422s_naming_them(
+    api: httpx.Client, params: dict[str, str], names: str
+) -> None:
+    response = api.get("/v1/gpu-index", params={"gpu": "H100-SXM-80GB"} | params)
+    assert response.status_code == 422 and response.json()["detail"].startswith(names)
+
+
 def test_gpus_route_lists_canonical_names_with_aliases(api: httpx.Client) -> None:
     items = {i["gpu"]: i for i in api.get("/v1/gpus").json()["items"]}
     assert "H100 SXM" in items["H100-SXM-80GB"]["aliases"]
