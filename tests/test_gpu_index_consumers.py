@@ -66,6 +66,9 @@ def test_index_rule_fires_when_a_published_print_crosses_the_threshold(engine: E
     assert events(engine, rule) == [(Decimal("1.95"), Decimal("2.10"))]
     store_print(engine, 3, "1.90")
     assert evaluate_rules(engine) == []  # still below: fires again only after re-arming
+    from costcurve.alerts.delivery import describe_target
+
+    assert describe_target(TARGET, "usd_per_gpu_hour") == "costcurve H100-SXM-80GB on_demand index"
 
 
 def test_breakeven_and_self_hosted_priced_at_the_index_state_their_basis(
