@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from api.curve_query import MAX_DATE, MIN_DATE
 from api.deps import EngineDep
 from api.gpu_names import gpu_param, optional_gpu_param
+from api.params import IsoDatetime
 from api.responses import FormatQuery, cached, table
 from api.sql import aware
 from costcurve.analytics.gpu_index import METHOD_VERSION, SEGMENTS, money
@@ -110,8 +111,8 @@ def gpu_index(
     gpu: Annotated[str, Query(description="GPU name or alias, e.g. H100-SXM-80GB, h100 sxm")],
     tenor: GpuPricing = "on_demand",
     segment: Segment = "all",
-    start: Annotated[datetime | None, Query(alias="from", description="First day")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Last day, exclusive")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="First day")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="Last day, exclusive")] = None,
     interval: IntervalParam = "day",
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:

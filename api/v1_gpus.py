@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from api.deps import EngineDep
 from api.gpu_names import gpu_param, optional_gpu_param
+from api.params import IsoDatetime
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware
 from costcurve.core.jsonenc import dumps
@@ -56,7 +57,7 @@ def gpu_rate_history(
     gpu: Annotated[str, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")],
     provider: str | None = None,
     pricing: Pricing | None = None,
-    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     gpu = gpu_param(gpu)

@@ -53,7 +53,17 @@ class _Kind:
 LLM = _Kind(
     offering=LlmOffering.__table__,  # type: ignore[attr-defined]
     version=LlmPriceVersion.__table__,  # type: ignore[attr-defined]
-    key_columns=("source", "provider", "provider_model_id", "variant", "context_tier", "modality"),
+    key_columns=(
+        "source",
+        "provider",
+        "provider_model_id",
+        "variant",
+        "context_tier",
+        "modality",
+        "deployment",
+        "region",
+        "endpoint",
+    ),
     price_columns=(
         "input_usd_per_mtok",
         "output_usd_per_mtok",
@@ -64,7 +74,7 @@ LLM = _Kind(
         "original_currency",
         "fx_rate",
     ),
-    offering_extra=("model_slug",),
+    offering_extra=("model_slug", "quantization", "context_length"),
 )
 GPU = _Kind(
     offering=GpuOffering.__table__,  # type: ignore[attr-defined]
