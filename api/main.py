@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 import costcurve
 from api import (
     alerts,
+    breakeven,
     errors,
     health,
     selfhosted,
@@ -37,4 +38,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_gpus.router)
     app.include_router(v1_gpu_index.router)
     app.include_router(selfhosted.router)
+    app.include_router(breakeven.router)
     return app

@@ -14,17 +14,17 @@ import polars as pl
 from sqlalchemy import Connection
 
 from costcurve.catalog import load_models
+from db.price_selection import STANDARD_PRICE_WHERE
 
 MONEY = pl.Decimal(38, 12)
 _TIMES = ("valid_from", "valid_to", "recorded_at", "last_seen_at")
 
-_LLM_SQL = """
+_LLM_SQL = f"""
     SELECT v.offering_id, o.source, o.provider, o.provider_model_id, o.model_slug AS model,
            v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from, v.valid_to,
            CASE WHEN v.free THEN 1 ELSE 0 END AS free, v.change_kind, v.recorded_at
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-    WHERE o.model_slug IS NOT NULL AND o.variant = 'standard'
-      AND o.context_tier IS NULL AND o.modality = 'text'
+    WHERE {STANDARD_PRICE_WHERE}
 """
 _LLM_SCHEMA = {
     "offering_id": pl.Int64,

@@ -120,3 +120,38 @@ def latest_prints(
     """
     params = {"segment": segment, "interval": interval, "gpu": gpu, "tenor": tenor}
     return [dict(r) for r in conn.execute(text(sql), params).mappings()]
+
+
+_RATE_SQL = """
+    SELECT DISTINCT ON (period_start) *
+    FROM gpu_index_print
+    WHERE gpu = :gpu AND tenor = :tenor AND segment = 'all' AND interval = 'day'
+      AND period_start + interval '1 day' <= :at
+    ORDER BY period_start DESC, computed_at DESC, revision DESC
+    LIMIT 8
+"""
+
+
+def index_rate(
+    conn: Connection, gpu: str, at: datetime, tenor: str = "on_demand"
+) -> dict[str, Any] | None:
+    """The latest published daily print of ``gpu`` closed by ``at``, as a GPU-hour rate.
+
+    The ``index`` basis of the self-hosted and break-even routes
+    (``db.selfhost_sweeps.RATE_LOOKUPS``): the all-provider print of ``tenor``;
+    a withheld day is skipped (the last published print still stands).
+    """
+    rows = conn.execute(text(_RATE_SQL), {"gpu": gpu, "tenor": tenor, "at": at}).mappings()
+    for row in rows:
+        if row["usd_per_gpu_hour"] is not None:
+            return {
+                "usd_per_gpu_hour": row["usd_per_gpu_hour"],
+                "source": "costcurve-gpu-index",
+                "tenor": tenor,
+                "date": row["period_start"].date().isoformat(),
+                "contributor_count": row["contributor_count"],
+                "p10_usd_per_gpu_hour": row["p10_usd_per_gpu_hour"],
+                "p90_usd_per_gpu_hour": row["p90_usd_per_gpu_hour"],
+                "method_version": row["method_version"],
+            }
+    return None

@@ -298,6 +298,7 @@ class BenchmarkResult(SQLModel, table=True):
     gpu: str = Field(index=True)
     gpu_count: int = 1
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     driver_version: str | None = None
     input_len: int
     output_len: int
@@ -312,6 +313,14 @@ class BenchmarkResult(SQLModel, table=True):
     p99_tpot_ms: Decimal | None = money()
     median_itl_ms: Decimal | None = money()
     median_e2el_ms: Decimal | None = money()
+    duration_s: Decimal | None = money()
+    completed: int | None = None
+    # Representativeness of the point's sweep (costcurve.core.representativeness);
+    # 'unclassified' for rows stored before migration 0008 (never representative).
+    verdict: str = Field(
+        default="unclassified", sa_column_kwargs={"server_default": "unclassified"}
+    )
+    verdict_reason: str | None = None
     dummy_weights: bool = False
     synthetic: bool = False
     started_at: datetime = timestamptz(index=True)

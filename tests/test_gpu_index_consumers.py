@@ -71,54 +71,50 @@ def test_index_rule_fires_when_a_published_print_crosses_the_threshold(engine: E
     assert describe_target(TARGET, "usd_per_gpu_hour") == "costcurve H100-SXM-80GB on_demand index"
 
 
-def test_breakeven_and_self_hosted_priced_at_the_index_state_their_basis(
+def test_breakeven_and_self_hosted_price_the_index_basis_at_the_latest_print(
     engine: Engine,
 ) -> None:
-    from costcurve.benchmarks.results import import_result_file
     from costcurve.core.formulas import usd_per_mtok
     from db.benchmarks import store_points
-    from tests.support import DATASETS
-    from tests.test_api_selfhosted import LAMBDA_RUN
+    from tests.test_api_selfhosted import SWEEP, sweep_point
 
     require_shared()
     [openrouter] = [p for p in fixture_files("openrouter") if p and "2026-08-03" in p.name]
     ingest_raw(
         engine, "openrouter", openrouter.read_bytes(), observed_at=observed_at_for(openrouter)
     )
-    raw = (DATASETS / "benchmarks" / LAMBDA_RUN).read_bytes()
-    points = import_result_file(raw, gpu="H100-SXM-80GB", gpu_count=1)
-    store_points(engine, points, model_slug="llama-3.1-8b-instruct")
+    store_points(engine, [sweep_point(*c) for c in SWEEP], model_slug="llama-3.1-8b-instruct")
     store_print(engine, 0, "2.5000", contributors=4)
+    store_print(engine, 1, None, contributors=2)  # withheld: the 2.50 print still stands
     from api.main import create_app
 
     params: dict[str, str | float] = {
         "model": "llama-3.1-8b-instruct",
         "monthly_tokens": 1e10,
         "gpu": "h100 sxm",
-        "tokens_per_s_per_gpu": 1000.0,
-        "rate_basis": "index",
+        "pricing": "index",
     }
     with LiveServer(create_app(engine)) as server, httpx.Client(base_url=server.url) as client:
-        body = client.get("/v1/breakeven", params=params).json()
-        missing = client.get("/v1/breakeven", params=params | {"pricing": "spot"})
-        hosted_items = client.get(
-            "/v1/self-hosted", params={"gpu": "H100 SXM", "rate_basis": "index"}
-        ).json()["items"]
-    hosted = body["self_hosted"]
-    assert hosted["rate_basis"] == "index" and hosted["gpu"] == "H100-SXM-80GB"
-    assert Decimal(str(hosted["rate"]["usd_per_gpu_hour"])) == Decimal("2.5")
-    assert hosted["rate"]["contributor_count"] == 4 and hosted["rate"]["method_version"]
-    assert missing.status_code == 422 and "index print" in missing.json()["detail"]
-    assert hosted_items and all(i["rate_basis"] == "index" for i in hosted_items)
-    for item in hosted_items:
-        cost = item["costs"]["on_demand"]
-        assert Decimal(str(cost["usd_per_gpu_hour"])) == Decimal("2.5")
-        tps = Decimal(str(item["output_tokens_per_s_per_gpu"]))
-        expected = usd_per_mtok(Decimal("2.5"), tps)
-        assert Decimal(str(cost["output_usd_per_mtok"])) == pytest.approx(
-            expected, rel=Decimal("1e-9")
-        )
-        assert item["costs"]["spot"]["reason"] == "no published spot index print for H100-SXM-80GB"
+        breakeven = client.get("/v1/breakeven", params=params)
+        hosted = client.get("/v1/self-hosted", params={"gpu": "H100 SXM"}).json()
+        unknown = client.get("/v1/breakeven", params=params | {"gpu": "h100"})
+    assert breakeven.status_code == 200, breakeven.text
+    text_body = breakeven.text
+    assert "costcurve-gpu-index" in text_body and "2.5" in text_body
+    [sweep] = hosted["headlines"]
+    rate = sweep["rates"]["index"]
+    assert (rate["source"], rate["date"], rate["contributor_count"]) == (
+        "costcurve-gpu-index",
+        DAY.date().isoformat(),
+        4,
+    )
+    assert Decimal(str(rate["usd_per_gpu_hour"])) == Decimal("2.5")
+    for point in sweep["points"]:
+        tps = Decimal(str(point["output_tokens_per_s_per_gpu"]))
+        want = usd_per_mtok(Decimal("2.5"), tps)
+        got = Decimal(str(point["costs"]["index"]["output_usd_per_mtok"]))
+        assert got == pytest.approx(want, rel=Decimal("1e-6"))
+    assert unknown.status_code == 422 and "H100-PCIE-80GB" in unknown.json()["detail"]
 
 
 def test_backfill_gpu_ratecards_cli_twice_opens_nothing_the_second_time(db_url: str) -> None:
