@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
@@ -59,8 +60,9 @@ def self_hosted(
     gpu: Annotated[str | None, Query(description="GPU name or alias, e.g. H100 SXM")] = None,
     rate_policy: Literal["as_of", "current"] = "current",
     interactivity: Annotated[
-        list[float] | None,
-        Query(gt=0, le=10000, description="Tokens/s per user to quote at (repeatable)"),
+        # The bounds go on each item: on the list itself pydantic cannot apply them (a 500).
+        list[Annotated[float, Field(gt=0, le=10000)]] | None,
+        Query(description="Tokens/s per user to quote at (repeatable)"),
     ] = None,
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",

@@ -246,7 +246,7 @@ def test_ratecard_comparison_series_never_enters_the_index(store: Engine) -> Non
 def test_breakeven_gpu_parameter_goes_through_the_alias_resolver(api: httpx.Client) -> None:
     response = api.get(
         "/v1/breakeven",
-        params={"model": "nope", "monthly_tokens": 1e9, "gpu": "h100", "rate_basis": "index"},
+        params={"model": "llama-3.1-8b-instruct", "monthly_tokens": 1e9, "gpu": "h100"},
     )
     assert response.status_code == 422 and "gpu" in response.json()["detail"]
 
