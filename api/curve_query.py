@@ -17,6 +17,7 @@ from fastapi import HTTPException, Query
 from costcurve.catalog.models import Tier
 
 Metric = Literal["input", "output", "blended"]
+TierRuleName = Literal["capability", "static"]
 Interval = Literal["day", "week", "month"]
 EARLIEST = date(2023, 1, 1)
 # The documented range of dates a curve can ask about, and the most buckets one
@@ -44,6 +45,13 @@ class CurveQuery:
     ] = True
     include_free: Annotated[bool, Query(description="Count free listings")] = False
     provider: Annotated[tuple[str, ...] | None, Query(description="Only these providers")] = None
+    tiers: Annotated[
+        TierRuleName,
+        Query(
+            description="capability: tiers from measured scores at each bucket's date "
+            "(default); static: the catalog's reviewed labels (the old price bands)"
+        ),
+    ] = "capability"
 
     def resolved(self, today: date | None = None) -> CurveQuery:
         """The same query with its window filled in (from 2023-01-01 to today) and checked."""

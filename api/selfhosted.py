@@ -60,9 +60,8 @@ def self_hosted(
     gpu: Annotated[str | None, Query(description="GPU name or alias, e.g. H100 SXM")] = None,
     rate_policy: Literal["as_of", "current"] = "current",
     interactivity: Annotated[
-        # The bounds go on each item: on the list itself pydantic cannot apply them (a 500).
-        list[Annotated[float, Field(gt=0, le=10000)]] | None,
-        Query(description="Tokens/s per user to quote at (repeatable)"),
+        list[Annotated[float, Field(gt=0, le=10000, allow_inf_nan=False)]] | None,
+        Query(description="Tokens/s per user to quote at (repeatable, 0 < level <= 10000)"),
     ] = None,
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",

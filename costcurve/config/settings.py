@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default=False, description="Allow alert webhooks to loopback/private addresses (tests)"
     )
     cache_max_age_s: int = Field(default=60, ge=0)
+    shared_dir: Path = Field(
+        default=Path("../shared"),
+        description="Shipped datasets (datasets/capability/...) loaded on start when present",
+    )
 
     @field_validator("database_url", "prefect_database_url")
     @classmethod
