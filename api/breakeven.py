@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import EngineDep
+from api.gpu_names import gpu_param
 from api.responses import cached
 from api.selfhost_rates import Basis, OwnedDep, rate_for, require_rate
 from costcurve.analytics.breakeven import SelfHostPlan, compare
@@ -110,7 +111,7 @@ def breakeven(
         float,
         Query(ge=1, le=1e15, allow_inf_nan=False, description="Tokens per month (1 to 1e15)"),
     ],
-    gpu: Annotated[str, Query(description="Canonical GPU")] = "H100-SXM-80GB",
+    gpu: Annotated[str, Query(description="GPU name or alias")] = "H100-SXM-80GB",
     pricing: Basis = "on_demand",
     interactivity: Annotated[
         float | None,
@@ -134,8 +135,7 @@ def breakeven(
     catalog = load_models()
     if model not in catalog:
         raise HTTPException(422, detail=f"model: unknown canonical model {model!r}")
-    if gpu not in KNOWN_GPUS:
-        raise HTTPException(422, detail=f"gpu: unknown canonical GPU {gpu!r}")
+    gpu = gpu_param(gpu)
     params_b = catalog[model].total_params_b
     now = datetime.now(UTC)
     with engine.connect() as conn:

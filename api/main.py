@@ -14,6 +14,7 @@ from api import (
     selfhosted,
     ui,
     v1_curves,
+    v1_gpu_index,
     v1_gpus,
     v1_prices,
     v1_tiers,
@@ -41,6 +42,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_tiers.router)
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
+    app.include_router(v1_gpu_index.router)
     app.include_router(selfhosted.router)
     app.include_router(breakeven.router)
     ui.install(app)

@@ -2,9 +2,9 @@
 
 Every self-hosted figure says which rate it used: the rental offering
 (source, provider, valid_from) or the owned-hardware parameters and their
-sources. ``index`` (a GPU price index, issue 17) is a registered lookup in
-db.selfhost_sweeps.RATE_LOOKUPS; until one is registered the basis is listed
-as unavailable with its reason.
+sources. ``index`` is the latest published on-demand print of the costcurve
+GPU price index (a lookup registered in db.selfhost_sweeps.RATE_LOOKUPS); with
+no print for the GPU the basis is listed as unavailable with its reason.
 """
 
 from __future__ import annotations

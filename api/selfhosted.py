@@ -13,6 +13,7 @@ from pydantic import Field
 from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
+from api.gpu_names import optional_gpu_param
 from api.responses import FormatQuery, cached, table
 from api.selfhost_rates import HEADLINE_BASES, OwnedDep, cost, rates_for
 from costcurve.analytics.interactivity import (
@@ -56,7 +57,7 @@ def self_hosted(
     engine: EngineDep,
     owned: OwnedDep,
     model: Annotated[str | None, Query(description="Canonical slug or engine model id")] = None,
-    gpu: Annotated[str | None, Query(description="Canonical GPU, e.g. H100-SXM-80GB")] = None,
+    gpu: Annotated[str | None, Query(description="GPU name or alias, e.g. H100 SXM")] = None,
     rate_policy: Literal["as_of", "current"] = "current",
     interactivity: Annotated[
         list[Annotated[float, Field(gt=0, le=10000, allow_inf_nan=False)]] | None,
@@ -65,6 +66,7 @@ def self_hosted(
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
+    gpu = optional_gpu_param(gpu)
     levels = tuple(sorted(set(interactivity or DEFAULT_INTERACTIVITY_LEVELS)))
     now = datetime.now(UTC)
     with engine.connect() as conn:

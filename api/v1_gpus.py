@@ -7,16 +7,18 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Engine
 
 from api import curve_cache
 from api.curve_query import CurveQuery, Interval
 from api.deps import EngineDep
+from api.gpu_names import gpu_param, optional_gpu_param
 from api.params import IsoDatetime
-from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
+from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware
 from costcurve.analytics.gpu_series import gpu_rate_series
+from costcurve.core.jsonenc import dumps
 from costcurve.core.observations import GpuPricing
 from db import queries
 
@@ -60,7 +62,9 @@ def current_gpu_rates(
 def gpu_rates(
     request: Request,
     engine: EngineDep,
-    gpu: Annotated[str | None, Query(description="Canonical GPU, e.g. H100-SXM-80GB")] = None,
+    gpu: Annotated[
+        str | None, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")
+    ] = None,
     provider: str | None = None,
     pricing: Pricing | None = None,
     region: str | None = None,
@@ -68,7 +72,7 @@ def gpu_rates(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    filters = GpuFilter(gpu, provider, pricing, region)
+    filters = GpuFilter(optional_gpu_param(gpu), provider, pricing, region)
     total, rows = current_gpu_rates(engine, filters, limit=limit, offset=offset)
     return table(
         request, rows, fmt=fmt, total=total, limit=limit, offset=offset, columns=GPU_COLUMNS
@@ -84,15 +88,6 @@ def gpu_history(
         if as_of is None:
             return queries.history(conn, queries.GPU, listing)
         return queries.read_at(conn, queries.GPU, listing, aware(as_of))[1]
-
-
-def _check_gpu(gpu: str) -> None:
-    from costcurve.catalog.gpus import KNOWN_GPUS
-
-    if gpu not in KNOWN_GPUS:
-        raise HTTPException(
-            422, detail=f"gpu: unknown GPU {gpu!r}; known: {', '.join(sorted(KNOWN_GPUS))}"
-        )
 
 
 def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str, Any]]:
@@ -119,15 +114,13 @@ def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str,
 def gpu_rate_history(
     request: Request,
     engine: EngineDep,
-    gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
+    gpu: Annotated[str, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")],
     provider: str | None = None,
     pricing: Pricing | None = None,
     as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    rows = gpu_history(engine, GpuFilter(gpu, provider, pricing), as_of=as_of)
-    if not rows and as_of is None:
-        _check_gpu(gpu)
+    rows = gpu_history(engine, GpuFilter(gpu_param(gpu), provider, pricing), as_of=as_of)
     return table(request, rows, fmt=fmt, columns=GPU_COLUMNS)
 
 
@@ -143,10 +136,31 @@ def gpu_rate_history(
 def gpu_rate_series_route(
     request: Request,
     engine: EngineDep,
-    gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
+    gpu: Annotated[str, Query(description="GPU name or alias, e.g. H100-SXM-80GB or h100 sxm")],
     window: Annotated[SeriesWindow, Depends()],
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    _check_gpu(gpu)
+    gpu = gpu_param(gpu)
     rows = gpu_series(engine, gpu, window)
     return table(request, rows, fmt=fmt, extra={"gpu": gpu, "unit": "usd_per_gpu_hour"})
+
+
+@router.get("/gpus", summary="Canonical GPU names with the aliases every gpu parameter accepts")
+def gpus(request: Request) -> Response:
+    """Every ``gpu`` parameter accepts the canonical name or an alias, in any case."""
+    from costcurve.catalog.gpus import KNOWN_GPUS, gpu_aliases
+
+    rows = [
+        {
+            "gpu": spec.canonical,
+            "vendor": spec.vendor,
+            "model": spec.model,
+            "form_factor": spec.form_factor,
+            "memory_gb": spec.memory_gb,
+            "default_for_model": spec.default,
+            "aliases": gpu_aliases(spec.canonical),
+        }
+        for spec in KNOWN_GPUS.values()
+    ]
+    body = {"items": rows, "total": len(rows)}
+    return cached(request, dumps(body).encode(), "application/json")

@@ -8,6 +8,7 @@ Prices stay Decimal here; analytics converts them at its own boundary.
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import polars as pl
 from sqlalchemy import Connection
@@ -16,7 +17,7 @@ from costcurve.catalog import load_models
 from db.price_selection import LISTED_PRICE_WHERE
 
 MONEY = pl.Decimal(38, 12)
-_TIMES = ("valid_from", "valid_to", "recorded_at")
+_TIMES = ("valid_from", "valid_to", "recorded_at", "last_seen_at")
 
 _LLM_SQL = f"""
     SELECT v.offering_id, o.source, o.provider, o.provider_model_id, o.model_slug AS model,
@@ -102,3 +103,51 @@ def llm_versions(conn: Connection) -> pl.DataFrame:
 def gpu_versions(conn: Connection) -> pl.DataFrame:
     """Linux GPU rental rates (marketplace aggregates: the minimum only)."""
     return _copy_frame(conn, _GPU_SQL, _GPU_SCHEMA)  # type: ignore[arg-type]
+
+
+# Index inputs as believed at :believed (see costcurve/analytics/gpu_index.py): versions
+# learned by then, their end only where that was learned by then too, last_seen_at
+# capped there; comparison series (source kind 'comparison') and the non-central
+# aggregates (min, max, percentiles) never enter the index.
+_INDEX_SQL = """
+    SELECT v.id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.statistic,
+           COALESCE(v.offer_count, 1), v.usd_per_gpu_hour, v.valid_from,
+           CASE WHEN v.closed_recorded_at <= {believed} THEN v.valid_to END,
+           LEAST(v.last_seen_at, {believed})
+    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+    JOIN source s ON s.slug = o.source
+    WHERE s.kind <> 'comparison' AND (o.os IS NULL OR o.os = 'linux')
+      AND (o.statistic IS NULL OR o.statistic IN ('median', 'avg'))
+      AND v.recorded_at <= {believed} AND v.valid_from < {upper}
+      AND (v.valid_to IS NULL OR v.closed_recorded_at > {believed} OR v.valid_to > {lower})
+      AND v.last_seen_at > {lower}::timestamptz - interval '{horizon_s} seconds'
+"""
+_INDEX_SCHEMA = {
+    "version_id": pl.Int64,
+    "source": pl.String,
+    "provider": pl.String,
+    "gpu": pl.String,
+    "gpu_count": pl.Int64,
+    "pricing": pl.String,
+    "region": pl.String,
+    "statistic": pl.String,
+    "offer_count": pl.Int64,
+    "usd_per_gpu_hour": MONEY,
+    "valid_from": pl.String,
+    "valid_to": pl.String,
+    "last_seen_at": pl.String,
+}
+
+
+def gpu_index_inputs(
+    conn: Connection, *, believed_at: datetime, lower: datetime, upper: datetime, horizon_s: int
+) -> pl.DataFrame:
+    """GPU rate versions that can contribute to an index print in [lower, upper)."""
+
+    def lit(t: datetime) -> str:
+        return f"'{t.astimezone(UTC).isoformat()}'::timestamptz"
+
+    sql = _INDEX_SQL.format(
+        believed=lit(believed_at), lower=lit(lower), upper=lit(upper), horizon_s=int(horizon_s)
+    )
+    return _copy_frame(conn, sql, _INDEX_SCHEMA)  # type: ignore[arg-type]

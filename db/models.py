@@ -461,6 +461,51 @@ class ModelScore(SQLModel, table=True):
     imported_at: datetime = timestamptz()
 
 
+class GpuIndexPrint(SQLModel, table=True):
+    """A published GPU index print (costcurve/analytics/gpu_index.py, docs/gpu-index.md).
+
+    Prints are never updated: a recomputation that differs (late data) is a new
+    ``revision`` with its own ``computed_at``; ``costcurve gpu-index verify``
+    recomputes every revision from the versions as believed at its ``computed_at``.
+    """
+
+    __tablename__ = "gpu_index_print"
+    __table_args__ = (
+        UniqueConstraint(
+            "gpu",
+            "tenor",
+            "segment",
+            "interval",
+            "period_start",
+            "method_version",
+            "revision",
+            name="uq_gpu_index_print",
+        ),
+        Index("ix_gpu_index_print_series", "gpu", "tenor", "segment", "interval", "period_start"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    gpu: str
+    tenor: str
+    segment: str
+    interval: str
+    period_start: datetime = timestamptz()
+    usd_per_gpu_hour: Decimal | None = money()
+    contributor_count: int
+    p10_usd_per_gpu_hour: Decimal | None = money()
+    p90_usd_per_gpu_hour: Decimal | None = money()
+    contributors: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False)
+    )
+    excluded: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False)
+    )
+    withheld_reason: str | None = None
+    method_version: str
+    revision: int = 1
+    computed_at: datetime = timestamptz()
+
+
 class ScoreDataset(SQLModel, table=True):
     """An imported score file, by content: loading it again is a no-op."""
 

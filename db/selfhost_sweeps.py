@@ -8,8 +8,9 @@ headline or a break-even prices with: the cheapest usable offering
 instant, with its source and dates so a response can say which rate it used.
 
 Rate bases beyond the stored rental rates plug in through :data:`RATE_LOOKUPS`
-(issue 17's GPU price index registers ``"index"`` there); a basis without a
-lookup is reported as unavailable, never priced with something else.
+(``"index"``: the latest published on-demand GPU index print,
+``db.gpu_index.index_rate``); a basis without a lookup is reported as
+unavailable, never priced with something else.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import Connection, text
 from costcurve.core.benchmark_point import BenchmarkPoint
 from costcurve.core.representativeness import effective_concurrency, sweep_key
 from db.benchmarks import _ORDER, _b, _filters
+from db.gpu_index import index_rate
 from db.selfhost_costs import USABLE_RATE_SQL
 
 RENTAL_PRICINGS = ("on_demand", "spot", "community")
@@ -53,8 +55,9 @@ def _rental(pricing: str) -> RateLookup:
     return lookup
 
 
-# basis -> lookup; "index" is left for the GPU price index (issue 17) to register.
+# basis -> lookup; "index" is the costcurve GPU price index (docs/gpu-index.md).
 RATE_LOOKUPS: dict[str, RateLookup] = {p: _rental(p) for p in RENTAL_PRICINGS}
+RATE_LOOKUPS["index"] = index_rate
 
 
 @dataclass

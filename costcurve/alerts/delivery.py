@@ -101,6 +101,10 @@ def describe_target(target: dict[str, Any], metric: str) -> str:
         return f"{target['gpu']} {target.get('pricing', 'on_demand')} rate {where}"
     if kind == "self_hosted":
         return f"self-hosted {target['model']} on {target['gpu']} output cost"
+    if kind == "gpu_index":
+        segment = target.get("segment") or "all"
+        scope = "" if segment == "all" else f" ({segment} sub-index)"
+        return f"costcurve {target['gpu']} {target.get('tenor') or 'on_demand'} index{scope}"
     return f"{kind} {metric}"
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
 
-from costcurve.catalog.gpus import KNOWN_GPUS, canonical_gpu
+from costcurve.catalog.gpus import GpuNameError, resolve_gpu
 from costcurve.catalog.models import Tier, load_models, resolve_model
 from costcurve.core.observations import GpuPricing
 
@@ -26,6 +26,7 @@ METRICS_BY_TARGET: dict[str, tuple[str, ...]] = {
     "model": TOKEN_METRICS,
     "tier": TOKEN_METRICS,
     "gpu": ("usd_per_gpu_hour",),
+    "gpu_index": ("usd_per_gpu_hour",),
     # Serving benchmarks measure output throughput, so only the output price is defined.
     "self_hosted": ("output",),
 }
@@ -55,15 +56,12 @@ def _canonical_model(value: str) -> str:
 
 
 def _canonical_gpu(value: str) -> str:
-    value = value.strip()
-    if value in KNOWN_GPUS:
-        return value
-    resolved = canonical_gpu(value)
-    if resolved is not None:
-        return resolved
-    raise ValueError(
-        f"unknown GPU {value!r}: use a canonical name such as 'H100-SXM-80GB' or 'L40S-48GB'"
-    )
+    try:
+        return resolve_gpu(value)
+    except GpuNameError as exc:
+        raise ValueError(
+            f"{exc}: use a canonical name such as 'H100-SXM-80GB' or 'L40S-48GB'"
+        ) from None
 
 
 def _provider(value: str | None) -> str | None:
@@ -123,6 +121,24 @@ class GpuTarget(_Target):
         return _provider(value)
 
 
+class GpuIndexTarget(_Target):
+    """The costcurve GPU index print of one GPU and tenor (docs/gpu-index.md).
+
+    "H100 SXM on-demand index below $2.00": ``{"type": "gpu_index", "gpu":
+    "H100 SXM", "tenor": "on_demand"}``, metric ``usd_per_gpu_hour``, threshold 2.
+    """
+
+    type: Literal["gpu_index"]
+    gpu: str
+    tenor: GpuPricing = "on_demand"
+    segment: Literal["all", "hyperscaler", "neocloud", "marketplace"] = "all"
+
+    @field_validator("gpu")
+    @classmethod
+    def _gpu(cls, value: str) -> str:
+        return _canonical_gpu(value)
+
+
 class SelfHostedTarget(_Target):
     """$/M output tokens serving a model on a GPU: measured throughput x cheapest rate."""
 
@@ -142,7 +158,8 @@ class SelfHostedTarget(_Target):
 
 
 Target = Annotated[
-    ModelTarget | TierTarget | GpuTarget | SelfHostedTarget, Field(discriminator="type")
+    ModelTarget | TierTarget | GpuTarget | GpuIndexTarget | SelfHostedTarget,
+    Field(discriminator="type"),
 ]
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select, text
 
 from costcurve.catalog.models import load_models
 from costcurve.core.formulas import DEFAULT_BLEND
@@ -253,6 +253,43 @@ def _self_hosted(
     return out
 
 
+_INDEX_SQL = text(
+    """
+    SELECT DISTINCT ON (period_start) period_start, usd_per_gpu_hour, computed_at
+    FROM gpu_index_print
+    WHERE gpu = :gpu AND tenor = :tenor AND segment = :segment AND interval = 'day'
+    ORDER BY period_start, computed_at DESC, revision DESC
+    """
+)
+
+
+def _gpu_index(conn: Connection, target: dict[str, Any]) -> list[Contribution]:
+    """Each published daily print holds from its day's close until the next published one's.
+
+    A withheld day publishes no value, so it neither interrupts the last value nor
+    re-arms a rule (a flapping contributor count must not fire a rule again).
+    """
+    params = {
+        "gpu": target["gpu"],
+        "tenor": target.get("tenor") or "on_demand",
+        "segment": target.get("segment") or "all",
+    }
+    rows = [r for r in conn.execute(_INDEX_SQL, params).all() if r[1] is not None]
+    out = []
+    for i, (start, value, computed) in enumerate(rows):
+        following = rows[i + 1] if i + 1 < len(rows) else None
+        out.append(
+            Contribution(
+                Decimal(value),
+                computed,
+                start + timedelta(days=1),
+                following[0] + timedelta(days=1) if following else None,
+                following[2] if following else None,
+            )
+        )
+    return out
+
+
 def load_contributions(
     conn: Connection, target: dict[str, Any], metric: str, lower: datetime, upper: datetime
 ) -> list[Contribution]:
@@ -267,6 +304,8 @@ def load_contributions(
         return _gpu(conn, target["gpu"], pricing, target.get("provider"), lower, upper)
     if kind == "self_hosted":
         return _self_hosted(conn, target["model"], target["gpu"], lower, upper)
+    if kind == "gpu_index":
+        return _gpu_index(conn, target)
     raise ValueError(f"unknown alert target type {kind!r}")
 
 

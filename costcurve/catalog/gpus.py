@@ -55,6 +55,8 @@ _SPECS = [
     # less (B200: 179-183 GB, H100 NVL: 94-96 GB), hence the tolerance below.
     _spec("B300-SXM-288GB", 288, "SXM", default=True),
     _spec("B200-SXM-180GB", 180, "SXM", default=True),
+    # Grace Blackwell superchip (NVL72 racks): 186 GB HBM3e per GPU, rented per GPU.
+    _spec("GB200-186GB", 186),
     # The H200 NVL is always labelled NVL, so a bare "H200" is the SXM part.
     _spec("H200-SXM-141GB", 141, "SXM", default=True),
     _spec("H200-NVL-141GB", 141, "NVL"),
@@ -172,6 +174,7 @@ _FORMS = {
 }
 # Data-centre model numbers, most specific first (GH200 before H200, L40S before L40).
 _DATACENTER = [
+    "GB200",
     "GH200",
     "B300",
     "B200",
@@ -287,3 +290,101 @@ def canonical_gpu(
 
 def is_known_gpu(canonical: str) -> bool:
     return canonical in KNOWN_GPUS
+
+
+def variants_of(name: str) -> list[str]:
+    """The canonical GPUs a name could mean (several: it leaves the form or memory open)."""
+    text = _normalise(name)
+    if not text or _REJECT_RE.search(text):
+        return []
+    model, forms = _model_and_forms(text)
+    candidates = _BY_MODEL.get(model or "", [])
+    if len(forms) == 1:
+        candidates = [c for c in candidates if c.form_factor in forms] or candidates
+    memory = _memory_from_name(text)
+    if memory:
+        candidates = [
+            c for c in candidates if abs(memory - c.memory_gb) <= MEMORY_TOLERANCE * c.memory_gb
+        ]
+    return [c.canonical for c in candidates]
+
+
+# --- user-facing names: the one resolver every ``gpu`` parameter uses ---------------------
+
+
+class GpuNameError(ValueError):
+    """A GPU name that does not resolve to exactly one canonical GPU.
+
+    ``choices`` are the canonical names to pick from: the variants an ambiguous
+    name leaves open, or the closest known names to an unknown one.
+    """
+
+    def __init__(self, name: str, message: str, choices: list[str]) -> None:
+        self.name = name
+        self.choices = choices
+        super().__init__(message)
+
+
+def resolve_gpu(name: str) -> str:
+    """The canonical GPU a user means by ``name``, case-insensitively.
+
+    Accepted: the canonical name in any case (``h100-sxm-80gb``), and any spelling
+    :func:`canonical_gpu` places without guessing (``H100 SXM``, ``H100 SXM5``,
+    ``A100 PCIe 40GB``, ``H200`` -> the documented default ``H200-SXM-141GB``).
+    A name that leaves several variants open (``H100``: SXM, PCIe or NVL) raises
+    :class:`GpuNameError` listing them; an unknown name raises it with the
+    closest known names.
+    """
+    text = name.strip()
+    by_upper = {c.upper(): c for c in KNOWN_GPUS}
+    if text.upper() in by_upper:
+        return by_upper[text.upper()]
+    found = canonical_gpu(text)
+    if found is not None:
+        return found
+    variants = variants_of(text)
+    if len(variants) > 1:
+        raise GpuNameError(
+            name,
+            f"{name!r} could mean {', '.join(variants)}; say which (e.g. {variants[0]!r})",
+            variants,
+        )
+    close = close_gpu_names(text)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise GpuNameError(name, f"unknown GPU {name!r}{hint} (GET /v1/gpus lists them)", close)
+
+
+def close_gpu_names(name: str, limit: int = 5) -> list[str]:
+    """Known canonical names closest to ``name`` (by spelling, ignoring case and dashes)."""
+    import difflib
+
+    def key(s: str) -> str:
+        return re.sub(r"[^A-Z0-9]", "", s.upper())
+
+    keyed: dict[str, list[str]] = {}
+    for spec in KNOWN_GPUS.values():
+        for k in (key(spec.canonical), key(spec.model)):
+            keyed.setdefault(k, []).append(spec.canonical)
+    wanted = key(name)
+    hits = difflib.get_close_matches(wanted, list(keyed), n=limit, cutoff=0.5)
+    ordered = [c for h in hits for c in keyed[h]]
+    return list(dict.fromkeys(ordered))[:limit]
+
+
+def gpu_aliases(canonical: str) -> list[str]:
+    """Spellings that resolve to ``canonical`` (checked through :func:`resolve_gpu`)."""
+    spec = KNOWN_GPUS[canonical]
+    model = spec.model
+    candidates = [canonical.lower(), canonical.replace("-", " ")]
+    if spec.form_factor:
+        candidates += [f"{model} {spec.form_factor}", f"{model}-{spec.form_factor}"]
+        candidates.append(f"{model} {spec.form_factor} {spec.memory_gb}GB")
+    candidates += [f"{model} {spec.memory_gb}GB", model]
+    out = []
+    for alias in candidates:
+        try:
+            if resolve_gpu(alias) == canonical and alias != canonical:
+                out.append(alias)
+        except GpuNameError:
+            continue
+    return list(dict.fromkeys(out))

@@ -56,7 +56,11 @@ def register(app: typer.Typer) -> None:
     @app.command("backfill")
     def backfill_cmd(
         dataset: Annotated[
-            str, typer.Argument(help="openrouterlist, genai-prices, litellm or reference")
+            str,
+            typer.Argument(
+                help="openrouterlist, genai-prices, litellm, reference, "
+                "gpu-daily, gpu-marketplace or gpu-ratecards"
+            ),
         ],
         file: Annotated[
             list[Path] | None,
@@ -87,10 +91,14 @@ def register(app: typer.Typer) -> None:
             litellm_files,
             load_reference_history,
         )
+        from db.gpu_backfill import GPU_DATASET_NAMES
 
         files = list(file or [])
+        if dataset in GPU_DATASET_NAMES:
+            _gpu_backfill(dataset, files, as_json=as_json)
+            return
         if dataset not in (*DATASET_NAMES, REFERENCE):
-            known = ", ".join((*DATASET_NAMES, REFERENCE))
+            known = ", ".join((*DATASET_NAMES, *GPU_DATASET_NAMES, REFERENCE))
             raise _fail(f"unknown dataset {dataset!r}; known datasets: {known}")
         if dataset == REFERENCE and files:
             raise _fail("reference reads catalog/reference_*.csv; it takes no --file")
@@ -139,3 +147,37 @@ def register(app: typer.Typer) -> None:
             )
         if as_json:
             typer.echo(dumps(totals))
+
+
+def _gpu_backfill(dataset: str, files: list[Path], *, as_json: bool) -> None:
+    """gpu-daily --file CSV, gpu-marketplace --file DIR, gpu-ratecards --file DIR."""
+    from costcurve.core.observations import ParseError
+    from db.gpu_backfill import backfill_gpu_dataset
+
+    if len(files) != 1:
+        raise _fail(f"{dataset} needs --file once (the dataset's file or folder)")
+    _, engine = database_or_exit(require_head=True)
+    try:
+        outcome = backfill_gpu_dataset(engine, dataset, files[0])
+    except (ParseError, OSError, ValueError) as exc:
+        raise _fail(f"{dataset}: nothing changed in that run: {exc}", 1) from None
+    r = outcome.result
+    typer.echo(
+        f"run {outcome.run_id}: {r.observations} rows, {r.new_versions} new versions, "
+        f"{r.closed_versions} closed, {r.unchanged} unchanged, {r.skipped} skipped "
+        f"({len(outcome.files)} file(s))"
+    )
+    for reason, count in sorted(outcome.skipped.items()):
+        typer.echo(f"not imported: {count} rows: {reason}", err=True)
+    if as_json:
+        typer.echo(
+            dumps(
+                {
+                    "rows": r.observations,
+                    "new_versions": r.new_versions,
+                    "closed_versions": r.closed_versions,
+                    "unchanged": r.unchanged,
+                    "skipped": r.skipped,
+                }
+            )
+        )

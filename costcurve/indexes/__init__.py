@@ -1,0 +1,1 @@
+"""Published indices computed from the versioned tables (the GPU price index)."""
