@@ -17,6 +17,7 @@ from api.sql import in_effect
 from costcurve.analytics.breakeven import SelfHostPlan, compare
 from costcurve.catalog import load_models
 from costcurve.core.jsonenc import dumps
+from db.countable_sql import COUNTABLE_LLM_SQL, GPU_NOT_EXCLUDED_SQL, stale_sql
 from db.selfhost_costs import USABLE_RATE_SQL, headline_costs, self_hosted_costs
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])
@@ -69,10 +70,10 @@ def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
         SELECT o.provider, o.source, o.provider_model_id,
                (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-        WHERE o.model_slug = :model AND o.variant = 'standard' AND o.context_tier IS NULL
-          AND o.modality = 'text' AND NOT v.free AND v.input_usd_per_mtok > 0
+        WHERE COALESCE(v.model_slug, o.model_slug) = :model AND {COUNTABLE_LLM_SQL}
+          AND NOT v.free AND v.input_usd_per_mtok > 0
           AND v.output_usd_per_mtok IS NOT NULL
-          AND {in_effect("now")}
+          AND {in_effect("now")} AND NOT {stale_sql(":now")}
         ORDER BY blended, o.provider LIMIT 1
     """
     with engine.connect() as conn:
@@ -85,7 +86,7 @@ def _cheapest_rate(engine: Engine, gpu: str, pricing: str) -> dict[str, Any] | N
         SELECT o.provider, o.source, o.region, v.usd_per_gpu_hour, v.id AS version_id
         FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
         WHERE o.gpu = :gpu AND o.pricing = :pricing AND {USABLE_RATE_SQL}
-          AND {in_effect("now")}
+          AND {GPU_NOT_EXCLUDED_SQL} AND {in_effect("now")} AND NOT {stale_sql(":now")}
         ORDER BY v.usd_per_gpu_hour, o.provider LIMIT 1
     """
     params = {"gpu": gpu, "pricing": pricing, "now": datetime.now(UTC)}
@@ -192,7 +193,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
                v.valid_to, v.usd_per_gpu_hour / (b.tps * 3600) * 1000000 AS usd_per_mtok
         FROM best b
         JOIN gpu_offering o ON o.gpu = b.gpu AND o.pricing = 'on_demand' AND {USABLE_RATE_SQL}
-        JOIN gpu_rate_version v ON v.offering_id = o.id
+        JOIN gpu_rate_version v ON v.offering_id = o.id AND {GPU_NOT_EXCLUDED_SQL}
     """
     with engine.connect() as conn:
         rows = conn.execute(text(sql)).mappings().all()
@@ -220,4 +221,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
     ]
     if not records:
         return pl.DataFrame(schema=schema)
-    return pl.DataFrame(records).cast(dict(schema)).select(list(schema))
+    frame = pl.DataFrame(records)
+    # Columns only stored API prices have (variant, freshness, flags) stay null.
+    frame = frame.with_columns(pl.lit(None).alias(c) for c in schema if c not in frame.columns)
+    return frame.cast(dict(schema)).select(list(schema))

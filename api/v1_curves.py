@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from api import curve_cache
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
+from costcurve.analytics.countable import CountOptions, countable_prices
 from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
 from costcurve.analytics.deflation import exponential_fit
 from costcurve.catalog.models import Tier
@@ -43,9 +44,12 @@ def curve_frame(
     include_corrections: bool,
     include_free: bool,
     providers: tuple[str, ...] | None,
+    counting: CountOptions | None = None,
 ) -> pl.DataFrame:
     _, llm, _ = curve_cache.frames(engine)
     frame = llm if tier is None else llm.filter(pl.col("tier") == tier)
+    # "Which prices count" first, as its own step; tiers and buckets come after.
+    frame = countable_prices(frame, counting or CountOptions())
     if include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 
@@ -73,7 +77,11 @@ def curve_frame(
         "For each interval and tier: min, p25, median, max and count of the prices of the "
         "offerings in effect at the end of the interval, and the cheapest offering. An "
         "offering is a (provider, model) pair; one listed by several sources counts once "
-        "at its lowest price. Free listings are excluded unless `include_free`."
+        "at its lowest price. Only standard list prices of the base context tier count: "
+        "free listings, promotions, prices quarantined by the plausibility screen and "
+        "prices past their source's freshness horizon are left out unless `include_free`, "
+        "`include_promotions`, `include_quarantined` or `include_stale`; `variant` adds "
+        "other variants (batch, flex, ...)."
     ),
 )
 def cost_curve(
@@ -89,10 +97,22 @@ def cost_curve(
     include_self_hosted: bool = False,
     include_corrections: bool = True,
     include_free: bool = False,
+    include_promotions: bool = False,
+    include_quarantined: bool = False,
+    include_stale: bool = False,
+    variant: Annotated[
+        list[str] | None, Query(description="Also count these variants (batch, flex, ...)")
+    ] = None,
     provider: Annotated[list[str] | None, Query(description="Only these providers")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     start, end = _window(start, end)
+    counting = CountOptions(
+        include_promotions=include_promotions,
+        include_quarantined=include_quarantined,
+        include_stale=include_stale,
+        variants=tuple(sorted(variant or ())),
+    )
     key = (
         "curve",
         tier,
@@ -103,6 +123,7 @@ def cost_curve(
         include_self_hosted,
         include_corrections,
         include_free,
+        counting,
         tuple(provider or ()),
         fmt,
     )
@@ -119,6 +140,7 @@ def cost_curve(
             include_corrections=include_corrections,
             include_free=include_free,
             providers=tuple(provider) if provider else None,
+            counting=counting,
         )
         rows = curve.to_dicts()
         if fmt == "csv":

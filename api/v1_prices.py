@@ -15,6 +15,7 @@ from api.sql import aware, equal_filters, in_effect
 from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
 from costcurve.core.jsonenc import _plain
+from costcurve.core.offer_terms import same_price
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 
@@ -199,6 +200,16 @@ def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
     return feed.encode()
 
 
+def _noise_only(row: dict[str, Any]) -> bool:
+    names = [k[4:] for k in row if k.startswith("new_")]
+    return all(
+        same_price(row[f"old_{n}"], row[f"new_{n}"])
+        if not isinstance(row[f"new_{n}"], bool)
+        else row[f"old_{n}"] == row[f"new_{n}"]
+        for n in names
+    )
+
+
 @router.get("/changes", summary="Recent token price changes (JSON, CSV or an Atom feed)")
 def changes(
     request: Request,
@@ -217,6 +228,8 @@ def changes(
             dict(r)
             for r in conn.execute(text(_CHANGES_SQL), {"since": since, "limit": limit}).mappings()
         ]
+    # A move smaller than the published precision (float noise) is not a change.
+    rows = [r for r in rows if not _noise_only(r)]
     for r in rows:
         old, new = r["old_output_usd_per_mtok"], r["new_output_usd_per_mtok"]
         r["output_change_pct"] = (

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog import load_models, resolve_model
+from db.countable_sql import COUNTABLE_LLM_SQL
 from db.models import ModelScore
 
 _scores = ModelScore.__table__  # type: ignore[attr-defined]
@@ -109,11 +110,11 @@ def import_scores(engine: Engine, rows: list[ScoreRow]) -> int:
 
 _INTRO_PRICE_SQL = f"""
     WITH priced AS (
-        SELECT o.model_slug, v.valid_from,
+        SELECT COALESCE(v.model_slug, o.model_slug) AS model_slug, v.valid_from,
                (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-        WHERE o.model_slug IS NOT NULL AND o.variant = 'standard' AND o.context_tier IS NULL
-          AND o.modality = 'text' AND NOT v.free AND v.change_kind <> 'correction'
+        WHERE COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND {COUNTABLE_LLM_SQL}
+          AND NOT v.free AND v.change_kind <> 'correction'
           AND v.input_usd_per_mtok > 0 AND v.output_usd_per_mtok > 0
     ), first AS (SELECT model_slug, min(valid_from) AS first_at FROM priced GROUP BY 1)
     SELECT p.model_slug, min(p.blended) AS usd_per_mtok

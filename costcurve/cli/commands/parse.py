@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +14,11 @@ from scrapers.registry import get_source, parse_source, sources
 
 
 def observed_at_option(value: str | None, file: Path) -> datetime:
-    """An explicit --observed-at, else the capture date in the file name, else now."""
+    """An explicit --observed-at, else the capture date in the file name.
+
+    A file without a date in its name needs --observed-at: its modification
+    time says when it was copied, not when the page was captured.
+    """
     if value:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -25,7 +29,13 @@ def observed_at_option(value: str | None, file: Path) -> datetime:
             ) from None
         return utc(parsed)
     day = date_from_filename(file.name)
-    return utc(day) if day else datetime.now(UTC)
+    if day is None:
+        raise typer.BadParameter(
+            f"{file.name} has no capture date (YYYY-MM-DD) in its name; "
+            "give the capture time with --observed-at",
+            param_hint="--observed-at",
+        )
+    return utc(day)
 
 
 def require_source_and_file(source: str, file: Path) -> None:
