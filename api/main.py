@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import costcurve
-from api import alerts, errors, health, selfhosted, v1_curves, v1_gpus, v1_prices
+from api import alerts, errors, health, selfhosted, v1_curves, v1_gpus, v1_prices, v1_quality
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -24,6 +24,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(alerts.router)
     app.include_router(v1_curves.router)
+    app.include_router(v1_quality.router)
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
     app.include_router(selfhosted.router)

@@ -12,6 +12,7 @@ from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware, equal_filters, in_effect
 from costcurve.core.observations import GpuPricing
+from db.countable_sql import GPU_NOT_EXCLUDED_SQL, stale_sql
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
 
@@ -33,14 +34,21 @@ GPU_COLUMNS = (
     "valid_to",
     "recorded_at",
     "last_seen_at",
+    "stale",
+    "quarantined",
     "change_kind",
     "version_id",
     "source_url",
 )
-_SELECT = """
+
+
+def _select() -> str:
+    return f"""
     SELECT o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.instance_type,
            o.os, o.statistic, v.usd_per_gpu_hour, v.usd_per_instance_hour, v.offer_count,
-           v.valid_from, v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind,
+           v.valid_from, v.valid_to, v.recorded_at, v.last_seen_at,
+           (v.valid_to IS NULL AND {stale_sql(":now")}) AS stale,
+           NOT {GPU_NOT_EXCLUDED_SQL} AS quarantined, v.change_kind,
            v.id AS version_id, v.source_url
     FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
 """
@@ -54,6 +62,9 @@ def gpu_rates(
     provider: str | None = None,
     pricing: Pricing | None = None,
     region: str | None = None,
+    include_stale: Annotated[
+        bool, Query(description="Also list rates past their source's freshness horizon")
+    ] = False,
     limit: Annotated[int, LimitQuery] = 100,
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
@@ -61,6 +72,8 @@ def gpu_rates(
     where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
     where.append(in_effect("now"))
     params["now"] = datetime.now(UTC)
+    if not include_stale:
+        where.append(f"NOT {stale_sql(':now')}")
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
         total = conn.execute(
@@ -74,7 +87,7 @@ def gpu_rates(
             dict(r)
             for r in conn.execute(
                 text(
-                    _SELECT + clause + " ORDER BY v.usd_per_gpu_hour, o.provider, o.gpu "
+                    _select() + clause + " ORDER BY v.usd_per_gpu_hour, o.provider, o.gpu "
                     "LIMIT :limit OFFSET :offset"
                 ),
                 params | {"limit": limit, "offset": offset},
@@ -96,11 +109,12 @@ def gpu_rate_history(
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing)
+    params["now"] = datetime.now(UTC)
     if as_of is not None:
         where.append(in_effect("as_of"))
         params["as_of"] = aware(as_of)
     sql = (
-        _SELECT
+        _select()
         + " WHERE "
         + " AND ".join(where)
         + (" ORDER BY o.provider, o.pricing, o.region NULLS FIRST, o.instance_type, v.valid_from")

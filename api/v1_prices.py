@@ -16,6 +16,7 @@ from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
 from costcurve.core.jsonenc import _plain
 from costcurve.core.offer_terms import same_price
+from db.countable_sql import LLM_NOT_EXCLUDED_SQL, stale_sql
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 
@@ -37,15 +38,24 @@ PRICE_COLUMNS = (
     "valid_to",
     "recorded_at",
     "last_seen_at",
+    "stale",
+    "quarantined",
     "change_kind",
     "version_id",
     "source_url",
 )
-_SELECT = """
-    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
+
+
+def _select() -> str:
+    """Version rows with their own model, staleness at ``:now`` and screen state."""
+    return f"""
+    SELECT o.source, o.provider, o.provider_model_id,
+           COALESCE(v.model_slug, o.model_slug) AS model, o.variant,
            o.context_tier, o.modality, v.input_usd_per_mtok, v.output_usd_per_mtok,
            v.cached_input_usd_per_mtok, v.cache_write_usd_per_mtok, v.free, v.valid_from,
-           v.valid_to, v.recorded_at, v.last_seen_at, v.change_kind, v.id AS version_id,
+           v.valid_to, v.recorded_at, v.last_seen_at,
+           (v.valid_to IS NULL AND {stale_sql(":now")}) AS stale,
+           NOT {LLM_NOT_EXCLUDED_SQL} AS quarantined, v.change_kind, v.id AS version_id,
            v.source_url
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
 """
@@ -63,7 +73,15 @@ def _slugs_in_tier(tier: str) -> list[str]:
     return [slug for slug, m in load_models().items() if m.tier == tier]
 
 
-@router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
+@router.get(
+    "/prices",
+    summary="Current token prices (filter by provider, model, tier)",
+    description=(
+        "Every offering's version in effect now, with `last_seen_at` and `stale` (last "
+        "seen longer ago than its source's freshness horizon; left out unless "
+        "`include_stale`) and `quarantined` (held back by the plausibility screen)."
+    ),
+)
 def prices(
     request: Request,
     engine: EngineDep,
@@ -73,20 +91,26 @@ def prices(
     source: str | None = None,
     variant: str | None = None,
     include_free: bool = True,
+    include_stale: Annotated[
+        bool, Query(description="Also list prices past their source's freshness horizon")
+    ] = False,
     limit: Annotated[int, LimitQuery] = 100,
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = equal_filters(
-        provider=provider, model_slug=model, source=source, variant=variant
-    )
+    where, params = equal_filters(provider=provider, source=source, variant=variant)
+    if model is not None:
+        where.append("COALESCE(v.model_slug, o.model_slug) = :model")
+        params["model"] = model
     where.append(in_effect("now"))
     params["now"] = datetime.now(UTC)
     if tier is not None:
-        where.append("o.model_slug = ANY(:tier_models)")
+        where.append("COALESCE(v.model_slug, o.model_slug) = ANY(:tier_models)")
         params["tier_models"] = _slugs_in_tier(tier)
     if not include_free:
         where.append("NOT v.free")
+    if not include_stale:
+        where.append(f"NOT {stale_sql(':now')}")
     clause = " WHERE " + " AND ".join(where)
     with engine.connect() as conn:
         total = conn.execute(
@@ -99,7 +123,7 @@ def prices(
         rows = (
             conn.execute(
                 text(
-                    _SELECT + clause + " ORDER BY o.provider, o.provider_model_id, o.variant, "
+                    _select() + clause + " ORDER BY o.provider, o.provider_model_id, o.variant, "
                     "o.context_tier NULLS FIRST, o.modality, o.source LIMIT :limit OFFSET :offset"
                 ),
                 params | {"limit": limit, "offset": offset},
@@ -137,13 +161,17 @@ def price_history(
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
     where, params = equal_filters(
-        provider=provider, provider_model_id=provider_model_id, model_slug=model, source=source
+        provider=provider, provider_model_id=provider_model_id, source=source
     )
+    if model is not None:
+        where.append("COALESCE(v.model_slug, o.model_slug) = :model")
+        params["model"] = model
+    params["now"] = datetime.now(UTC)
     if as_of is not None:
         where.append(in_effect("as_of"))
         params["as_of"] = aware(as_of)
     sql = (
-        _SELECT + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
+        _select() + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
         "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
     )
     with engine.connect() as conn:

@@ -17,7 +17,9 @@ The screen (``screen``) flags a version, never drops it:
   (needs ``MIN_LISTINGS`` of them; a median of one is not a consensus);
 * ``jump_vs_previous``: more than ``JUMP_RATIO`` times the offering's previous
   version, unless the consensus at that time confirms the new value (within
-  ``JUMP_RATIO``): a real price cut that the market shows is not an error.
+  ``JUMP_RATIO``): a real price cut that the market shows is not an error. A
+  previous version that is itself flagged is no reference: the version after a
+  unit error is its correction, not a jump.
 """
 
 from __future__ import annotations
@@ -120,38 +122,23 @@ def screen(versions: pl.DataFrame, spec: ScreenFields) -> pl.DataFrame:
     """The flags of ``versions`` (``SCREEN_SCHEMA``), one row per (version, reason, field)."""
     if versions.is_empty():
         return _empty()
-    frame = _with_consensus(versions, spec.fields)
-    frame = frame.sort("offering_id", "valid_from").with_columns(
-        *(pl.col(f).shift(1).over("offering_id").alias(f"p_{f}") for f in spec.fields)
+    frame = _with_consensus(versions, spec.fields).sort("offering_id", "valid_from")
+    level = pl.concat([_empty(), *_level_flags(frame, spec)])
+    frame = frame.with_columns(
+        _flagged=pl.col("version_id").is_in(level["version_id"].unique().to_list())
     )
-    found = [_empty()]
-    for f in spec.fields:
-        value, ref, enough = pl.col(f), pl.col(f"c_{f}"), pl.col(f"n_{f}") >= MIN_LISTINGS
-        found.append(
-            _flags(
-                frame, "above_text_cap", f, pl.col("text") & (value > TEXT_CAP_USD_PER_MTOK), None
-            )
+    after_flagged = pl.col("_flagged").shift(1).over("offering_id").fill_null(False)
+    frame = frame.with_columns(
+        *(
+            pl.when(after_flagged)
+            .then(None)
+            .otherwise(pl.col(f).shift(1).over("offering_id"))
+            .alias(f"p_{f}")
+            for f in spec.fields
         )
-        found.append(
-            _flags(
-                frame,
-                "far_from_consensus",
-                f,
-                enough & _ratio_off(value, ref, CONSENSUS_RATIO),
-                f"c_{f}",
-            )
-        )
-        confirmed = enough & ~_ratio_off(value, ref, JUMP_RATIO)
-        jump = _ratio_off(value, pl.col(f"p_{f}"), JUMP_RATIO) & ~confirmed.fill_null(False)
-        found.append(_flags(frame, "jump_vs_previous", f, jump.fill_null(False), f"p_{f}"))
-    if spec.input and spec.output:
-        low = (pl.col(spec.input) > 0) & (
-            pl.col(spec.output) * OUTPUT_INPUT_FLOOR < pl.col(spec.input)
-        )
-        found.append(
-            _flags(frame, "output_below_input", spec.output, low.fill_null(False), spec.input)
-        )
-    flags = pl.concat([f.with_columns(listings=pl.col("listings").fill_null(0)) for f in found])
+    )
+    found = [level, *_jump_flags(frame, spec)]
+    flags = pl.concat(found)
     return (
         flags.with_columns(
             listings=pl.when(pl.col("reason") == "far_from_consensus").then(pl.col("listings"))
@@ -159,3 +146,32 @@ def screen(versions: pl.DataFrame, spec: ScreenFields) -> pl.DataFrame:
         .unique(["version_id", "reason", "field"], keep="first")
         .sort("version_id", "reason", "field")
     )
+
+
+def _level_flags(frame: pl.DataFrame, spec: ScreenFields) -> list[pl.DataFrame]:
+    """Checks of a version on its own and against the consensus."""
+    found = []
+    for f in spec.fields:
+        value, ref, enough = pl.col(f), pl.col(f"c_{f}"), pl.col(f"n_{f}") >= MIN_LISTINGS
+        capped = pl.col("text") & (value > TEXT_CAP_USD_PER_MTOK)
+        found.append(_flags(frame, "above_text_cap", f, capped.fill_null(False), None))
+        off = (enough & _ratio_off(value, ref, CONSENSUS_RATIO)).fill_null(False)
+        found.append(_flags(frame, "far_from_consensus", f, off, f"c_{f}"))
+    if spec.input and spec.output:
+        low = (pl.col(spec.input) > 0) & (
+            pl.col(spec.output) * OUTPUT_INPUT_FLOOR < pl.col(spec.input)
+        )
+        found.append(
+            _flags(frame, "output_below_input", spec.output, low.fill_null(False), spec.input)
+        )
+    return found
+
+
+def _jump_flags(frame: pl.DataFrame, spec: ScreenFields) -> list[pl.DataFrame]:
+    found = []
+    for f in spec.fields:
+        value, ref, enough = pl.col(f), pl.col(f"c_{f}"), pl.col(f"n_{f}") >= MIN_LISTINGS
+        confirmed = (enough & ~_ratio_off(value, ref, JUMP_RATIO)).fill_null(False)
+        jump = _ratio_off(value, pl.col(f"p_{f}"), JUMP_RATIO).fill_null(False) & ~confirmed
+        found.append(_flags(frame, "jump_vs_previous", f, jump, f"p_{f}"))
+    return found

@@ -59,9 +59,7 @@ def test_parse_deepseek_2026_05_reads_cache_hit_miss_and_output_prices() -> None
     assert flash.output_usd_per_mtok == Decimal("0.28")
 
 
-def test_parse_deepseek_stores_the_struck_list_price_as_standard_and_the_discount_as_promotion() -> (
-    None
-):
+def test_parse_deepseek_keeps_the_struck_list_price_standard_and_the_discount_a_promotion() -> None:
     path = next(p for p in FILES if p and "2026-05-08" in p.name)
     obs = _by_model(path)
     listed, promo = obs["deepseek-v4-pro", "standard"], obs["deepseek-v4-pro", "promotion"]

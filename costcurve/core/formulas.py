@@ -34,3 +34,16 @@ def usd_per_mtok(usd_per_gpu_hour: Decimal, tokens_per_s_per_gpu: Decimal | floa
     if rate <= 0:
         raise ValueError(f"tokens_per_s_per_gpu must be > 0, got {tokens_per_s_per_gpu}")
     return tidy(usd_per_gpu_hour * MILLION / (rate * SECONDS_PER_HOUR))
+
+
+# Epoch AI's blended price: three input tokens per output token (ARCHITECTURE.md).
+BLEND_INPUT_WEIGHT = Decimal(3)
+BLEND_OUTPUT_WEIGHT = Decimal(1)
+
+
+def blended_usd_per_mtok(input_usd: Decimal | None, output_usd: Decimal | None) -> Decimal | None:
+    """(3 x input + 1 x output) / 4 USD per million tokens; None without both prices."""
+    if input_usd is None or output_usd is None:
+        return None
+    total = BLEND_INPUT_WEIGHT + BLEND_OUTPUT_WEIGHT
+    return tidy((BLEND_INPUT_WEIGHT * input_usd + BLEND_OUTPUT_WEIGHT * output_usd) / total)

@@ -94,6 +94,7 @@ def is_base_context_tier(tier: str | None) -> bool:
 NOISE_RUN = 3  # at least this many 9s or 0s in a row
 NOISE_TAIL = 2  # followed by at most this many digits
 MIN_NOISY_DIGITS = 5  # shorter values (0.1999) are taken as written
+_NOISE = re.compile(f"(0{{{NOISE_RUN},}}|9{{{NOISE_RUN},}})")
 
 
 def published_price(value: Decimal) -> Decimal:
@@ -111,7 +112,7 @@ def _snap_once(value: Decimal) -> Decimal:
     text = "".join(map(str, digits))
     if len(text) < MIN_NOISY_DIGITS:
         return value
-    for match in re.finditer(r"(0{%d,}|9{%d,})" % (NOISE_RUN, NOISE_RUN), text):
+    for match in _NOISE.finditer(text):
         if len(text) - match.end() > NOISE_TAIL:
             continue
         # Keep the digits before the run; the run's own digits decide up or down.
