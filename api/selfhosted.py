@@ -65,7 +65,11 @@ def self_hosted(
     return cached(request, dumps(body).encode(), "application/json")
 
 
-def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
+def _fresh(include_stale: bool) -> str:
+    return "true" if include_stale else f"NOT {stale_sql(':now')}"
+
+
+def _cheapest_api(engine: Engine, model: str, *, include_stale: bool) -> dict[str, Any] | None:
     sql = f"""
         SELECT o.provider, o.source, o.provider_model_id,
                (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
@@ -73,7 +77,7 @@ def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
         WHERE COALESCE(v.model_slug, o.model_slug) = :model AND {COUNTABLE_LLM_SQL}
           AND NOT v.free AND v.input_usd_per_mtok > 0
           AND v.output_usd_per_mtok IS NOT NULL
-          AND {in_effect("now")} AND NOT {stale_sql(":now")}
+          AND {in_effect("now")} AND {_fresh(include_stale)}
         ORDER BY blended, o.provider LIMIT 1
     """
     with engine.connect() as conn:
@@ -81,12 +85,14 @@ def _cheapest_api(engine: Engine, model: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _cheapest_rate(engine: Engine, gpu: str, pricing: str) -> dict[str, Any] | None:
+def _cheapest_rate(
+    engine: Engine, gpu: str, pricing: str, *, include_stale: bool
+) -> dict[str, Any] | None:
     sql = f"""
         SELECT o.provider, o.source, o.region, v.usd_per_gpu_hour, v.id AS version_id
         FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
         WHERE o.gpu = :gpu AND o.pricing = :pricing AND {USABLE_RATE_SQL}
-          AND {GPU_NOT_EXCLUDED_SQL} AND {in_effect("now")} AND NOT {stale_sql(":now")}
+          AND {GPU_NOT_EXCLUDED_SQL} AND {in_effect("now")} AND {_fresh(include_stale)}
         ORDER BY v.usd_per_gpu_hour, o.provider LIMIT 1
     """
     params = {"gpu": gpu, "pricing": pricing, "now": datetime.now(UTC)}
@@ -126,13 +132,20 @@ def breakeven(
     utilization: Annotated[float, Query(gt=0, le=1)] = 1.0,
     billing: Literal["always_on", "utilized"] = "always_on",
     hours_per_month: Annotated[float, Query(gt=0, le=744)] = 730.0,
+    include_stale: Annotated[
+        bool, Query(description="Also use prices past their source's freshness horizon")
+    ] = False,
 ) -> Response:
+    from costcurve.catalog.gpus import KNOWN_GPUS
+
     if model not in load_models():
         raise HTTPException(422, detail=f"model: unknown canonical model {model!r}")
-    api_offer = _cheapest_api(engine, model)
+    if gpu not in KNOWN_GPUS:
+        raise HTTPException(422, detail=f"gpu: unknown GPU {gpu!r}")
+    api_offer = _cheapest_api(engine, model, include_stale=include_stale)
     if api_offer is None:
         raise HTTPException(422, detail=f"model: no current API price for {model!r}")
-    rate = _cheapest_rate(engine, gpu, pricing)
+    rate = _cheapest_rate(engine, gpu, pricing, include_stale=include_stale)
     if rate is None:
         raise HTTPException(422, detail=f"gpu: no current {pricing} rate for {gpu!r}")
     throughput = (

@@ -99,17 +99,23 @@ def test_bad_cost_curve_parameters_get_422_naming_the_parameter(
 
 
 def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> None:
-    page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5}).json()
+    # The recordings are months old: every price is past its freshness horizon.
+    stale = {"include_stale": "true"}
+    assert api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"] == []
+    page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, **stale}).json()
     assert page["total"] > 5 and len(page["items"]) == 5 and page["next_offset"] == 5
-    assert all(item["provider"] == "anthropic" for item in page["items"])
-    rest = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5}).json()
+    assert all(item["provider"] == "anthropic" and item["stale"] for item in page["items"])
+    rest = api.get(
+        "/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5, **stale}
+    ).json()
     assert {i["version_id"] for i in page["items"]}.isdisjoint(
         i["version_id"] for i in rest["items"]
     )
 
 
 def test_prices_by_tier_only_return_models_of_that_tier(api: httpx.Client) -> None:
-    items = api.get("/v1/prices", params={"tier": "frontier", "limit": 1000}).json()["items"]
+    params = {"tier": "frontier", "limit": 1000, "include_stale": "true"}
+    items = api.get("/v1/prices", params=params).json()["items"]
     assert items and all(i["tier"] == "frontier" for i in items)
 
 
@@ -140,7 +146,12 @@ def test_price_history_without_an_offering_is_a_422(api: httpx.Client) -> None:
 def test_gpu_rates_report_runpod_h100_sxm_rise(api: httpx.Client) -> None:
     current = api.get(
         "/v1/gpu-rates",
-        params={"gpu": "H100-SXM-80GB", "provider": "runpod", "pricing": "on_demand"},
+        params={
+            "gpu": "H100-SXM-80GB",
+            "provider": "runpod",
+            "pricing": "on_demand",
+            "include_stale": "true",
+        },
     ).json()["items"]
     assert [Decimal(str(r["usd_per_gpu_hour"])) for r in current] == [Decimal("3.29")]
     history = api.get(

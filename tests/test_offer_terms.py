@@ -21,7 +21,11 @@ from tests.support import DATASETS, require_shared
     ("model_id", "name", "expected"),
     [
         ("google/gemini-2.5-pro:batch", None, ("google/gemini-2.5-pro", "batch")),
-        ("meta-llama/llama-3.3-70b-instruct:free", None, ("meta-llama/llama-3.3-70b-instruct", "free")),
+        (
+            "meta-llama/llama-3.3-70b-instruct:free",
+            None,
+            ("meta-llama/llama-3.3-70b-instruct", "free"),
+        ),
         ("anthropic/claude-3.5-sonnet:beta", None, ("anthropic/claude-3.5-sonnet", "beta")),
         ("x/y:self-moderated", None, ("x/y", "beta")),
         ("x/y:floor", None, ("x/y", "floor")),

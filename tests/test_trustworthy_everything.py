@@ -140,7 +140,9 @@ def test_compare_shows_each_sources_price_consensus_and_markup(api: str) -> None
 
 def test_cli_lists_and_decides_anomalies_with_who_and_when(loaded: tuple[Engine, str]) -> None:
     engine, url = loaded
-    listed = cli("anomalies", "list", "--source", "litellm", "--reason", "above_text_cap", db_url=url)
+    listed = cli(
+        "anomalies", "list", "--source", "litellm", "--reason", "above_text_cap", db_url=url
+    )
     assert listed.returncode == 0, listed.stderr
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert rows and all(r["reason"] == "above_text_cap" for r in rows)

@@ -27,7 +27,9 @@ from tests.support import DATASETS, FIXTURES, fixture_files, observed_at_for, re
 LITELLM_2025_10 = FIXTURES / "litellm" / "model_prices_and_context_window_2025-10-13.json"
 DEEPSEEK = FIXTURES / "deepseek" / "api-docs_quick_start_pricing_2026-05-08.html"
 GEMINI = FIXTURES / "google" / "gemini_pricing_jina_md_2026-05-07.md"
-COREWEAVE = FIXTURES / "coreweave" / "coreweave_gpu-cloud-pricing_excerpt_wayback_20230921194906.html"
+COREWEAVE = (
+    FIXTURES / "coreweave" / "coreweave_gpu-cloud-pricing_excerpt_wayback_20230921194906.html"
+)
 
 
 def _ingest(engine: Engine, source: str, path: Path) -> None:
@@ -64,8 +66,10 @@ def test_openrouterlist_batch_ids_are_stored_as_batch_and_never_counted(engine: 
     assert len(batch) >= 60
     assert all(r.variant == "batch" for r in batch)
     suffixed = [r for r in rows if ":" in r.provider_model_id]
-    assert all(r.variant == r.provider_model_id.rsplit(":", 1)[1].replace("-", "_") or
-               r.variant == "beta" for r in suffixed)
+    assert all(
+        r.variant == r.provider_model_id.rsplit(":", 1)[1].replace("-", "_") or r.variant == "beta"
+        for r in suffixed
+    )
     counted = countable_prices(_frame(engine))
     assert not counted.filter(pl.col("provider_model_id").str.contains(":")).height
     gemini_batch = next(r for r in batch if r.provider_model_id == "google/gemini-2.5-pro:batch")
@@ -104,9 +108,11 @@ def test_litellm_unit_errors_are_quarantined_with_a_reason(engine: Engine) -> No
             conn, observed_at_for(LITELLM_2025_10), provider_model_id="oci/xai.grok-4"
         )
     assert grok["output_usd_per_mtok"] == Decimal("0.15")
-    assert countable_prices(_frame(engine), CountOptions(include_quarantined=True)).filter(
-        pl.col("provider_model_id") == "oci/xai.grok-4"
-    ).height
+    assert (
+        countable_prices(_frame(engine), CountOptions(include_quarantined=True))
+        .filter(pl.col("provider_model_id") == "oci/xai.grok-4")
+        .height
+    )
 
 
 def test_a_persons_decision_overrules_the_screen_and_survives_a_rescreen(engine: Engine) -> None:
@@ -203,10 +209,10 @@ def test_reference_rows_stop_counting_once_a_live_source_lists_the_offering(
     from db.backfill import load_reference_history
 
     load_reference_history(engine)
-    backfill_litellm_files(engine, [FIXTURES / "litellm" / "model_prices_and_context_window_2025-02-14.json"])
-    frame = _frame(engine).filter(
-        (pl.col("source") == "reference") & (pl.col("model") == "gpt-4o")
+    backfill_litellm_files(
+        engine, [FIXTURES / "litellm" / "model_prices_and_context_window_2025-02-14.json"]
     )
+    frame = _frame(engine).filter((pl.col("source") == "reference") & (pl.col("model") == "gpt-4o"))
     assert frame.height and frame["covered_from"].is_not_null().all()
     counted = countable_prices(frame, CountOptions())
     assert (counted["valid_to"] <= counted["covered_from"]).all()
@@ -262,9 +268,11 @@ def test_a_moving_pointer_keeps_the_model_it_pointed_to_per_version(engine: Engi
             listing_complete=False,
         )
     with engine.connect() as conn:
-        models = conn.execute(
-            text("SELECT model_slug FROM llm_price_version ORDER BY valid_from")
-        ).scalars().all()
+        models = (
+            conn.execute(text("SELECT model_slug FROM llm_price_version ORDER BY valid_from"))
+            .scalars()
+            .all()
+        )
     assert models == ["deepseek-v3", "deepseek-v3-0324"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,11 +13,12 @@ from costcurve.core.observations import Observation, ParseError, date_from_filen
 from scrapers.registry import get_source, parse_source, sources
 
 
-def observed_at_option(value: str | None, file: Path) -> datetime:
+def observed_at_option(value: str | None, file: Path, *, required: bool = True) -> datetime:
     """An explicit --observed-at, else the capture date in the file name.
 
     A file without a date in its name needs --observed-at: its modification
-    time says when it was copied, not when the page was captured.
+    time says when it was copied, not when the page was captured. Only a
+    caller that does not use the time (``required=False``) gets "now".
     """
     if value:
         try:
@@ -29,6 +30,8 @@ def observed_at_option(value: str | None, file: Path) -> datetime:
             ) from None
         return utc(parsed)
     day = date_from_filename(file.name)
+    if day is None and not required:
+        return datetime.now(UTC)
     if day is None:
         raise typer.BadParameter(
             f"{file.name} has no capture date (YYYY-MM-DD) in its name; "
@@ -69,6 +72,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Parse a recorded page and print one JSON observation per line."""
+        require_source_and_file(source, file)
         for obs in read_and_parse(source, file, observed_at_option(observed_at, file)):
             typer.echo(dumps(obs))
 
