@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from api.deps import EngineDep
+from costcurve.alerts.admin import soft_delete_rule
 from costcurve.alerts.channels import ChannelError, check_channel, mask_channel, redact
 from costcurve.alerts.keys import verify_key
 from costcurve.alerts.rules import (
@@ -54,7 +55,8 @@ def api_key_id(engine: EngineDep, key: Annotated[str | None, Depends(_key_header
 
 
 KeyDep = Annotated[int, Depends(api_key_id)]
-RuleId = Annotated[int, Path(ge=1, description="Alert rule id")]
+# Ids are PostgreSQL integers: anything past 2^31-1 is a 422, never a database error.
+RuleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert rule id")]
 
 
 def _allow_private() -> bool:
@@ -155,22 +157,7 @@ def get_rule(rule_id: RuleId, engine: EngineDep, key_id: KeyDep) -> Any:
 def delete_rule(rule_id: RuleId, engine: EngineDep, key_id: KeyDep) -> Response:
     with engine.begin() as conn:
         _owned(conn, rule_id, key_id)
-        # Soft delete: past events keep their rule; undelivered alerts are not sent.
-        conn.execute(
-            update(_rules)
-            .where(_rules.c.id == rule_id)
-            .values(active=False, deleted_at=datetime.now(UTC))
-        )
-        conn.execute(
-            update(_deliveries)
-            .where(
-                _deliveries.c.status == "pending",
-                _deliveries.c.event_id.in_(
-                    select(_events.c.id).where(_events.c.rule_id == rule_id)
-                ),
-            )
-            .values(status="cancelled", last_error="the rule was deleted")
-        )
+        soft_delete_rule(conn, rule_id)
     return Response(status_code=204)
 
 

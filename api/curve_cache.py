@@ -22,7 +22,9 @@ from sqlalchemy import Engine, text
 from db.frames import gpu_versions, llm_versions
 
 CHECK_INTERVAL_S = 1.0
-MAX_ENTRIES = 512
+# The cache is bounded by the bytes it holds, not by entries: one wide daily curve
+# weighs as much as hundreds of monthly ones.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -32,6 +34,8 @@ class _State:
     llm: pl.DataFrame | None = None
     gpu: pl.DataFrame | None = None
     results: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+    sizes: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    cached_bytes: int = 0
 
 
 _states: dict[int, _State] = {}
@@ -66,6 +70,8 @@ def _state(engine: Engine, *, force: bool = False) -> _State:
                 state.gpu = gpu_versions(conn)
             state.version = version
             state.results.clear()
+            state.sizes.clear()
+            state.cached_bytes = 0
     return state
 
 
@@ -83,8 +89,24 @@ def memo(engine: Engine, key: tuple[Any, ...], compute: Any) -> Any:
         state.results.move_to_end(full_key)
         return state.results[full_key]
     value = compute()
+    size = _size(value)
+    if size > MAX_CACHE_BYTES // 4:
+        return value  # too big to be worth evicting everything else for
     with _lock:
-        state.results[full_key] = value
-        while len(state.results) > MAX_ENTRIES:
-            state.results.popitem(last=False)
+        if full_key not in state.results:
+            state.results[full_key] = value
+            state.sizes[full_key] = size
+            state.cached_bytes += size
+        while state.cached_bytes > MAX_CACHE_BYTES and state.results:
+            old_key, _ = state.results.popitem(last=False)
+            state.cached_bytes -= state.sizes.pop(old_key, 0)
     return value
+
+
+def _size(value: Any) -> int:
+    """Bytes a cached result holds (serialized bodies, possibly with their media type)."""
+    if isinstance(value, bytes | str):
+        return len(value)
+    if isinstance(value, tuple):
+        return sum(_size(v) for v in value)
+    return 1024  # small structured results

@@ -12,12 +12,13 @@ from typing import Any, Literal
 from fastapi import Query, Request, Response
 
 from costcurve.config import get_settings
-from costcurve.core.jsonenc import _plain, dumps
+from costcurve.core.jsonenc import dumps, plain
 
 Format = Literal["json", "csv"]
 FormatQuery = Query(alias="format", description="`json` (default) or `csv` for tables")
+MAX_OFFSET = 10_000_000
 LimitQuery = Query(ge=1, le=1000, description="Page size (1-1000)")
-OffsetQuery = Query(ge=0, description="Rows to skip")
+OffsetQuery = Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip (0-{MAX_OFFSET})")
 
 
 def _etag(body: bytes) -> str:
@@ -31,9 +32,21 @@ def cached(request: Request, body: bytes, media_type: str, etag: str | None = No
         "ETag": tag,
         "Cache-Control": f"public, max-age={get_settings().cache_max_age_s}",
     }
-    if request.headers.get("if-none-match") == tag:
+    if not_modified(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers=headers)
     return Response(content=body, media_type=media_type, headers=headers)
+
+
+def not_modified(if_none_match: str | None, tag: str) -> bool:
+    """RFC 9110 13.1.2: ``*`` or any listed tag matching ours by weak comparison."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    ours = tag.removeprefix("W/")
+    return any(
+        candidate.strip().removeprefix("W/") == ours for candidate in if_none_match.split(",")
+    )
 
 
 def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> bytes:
@@ -42,7 +55,7 @@ def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None)
     writer = csv.DictWriter(out, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _plain(v) for k, v in row.items()})
+        writer.writerow({k: plain(v) for k, v in row.items()})
     return out.getvalue().encode()
 
 

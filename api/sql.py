@@ -3,17 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-
-def equal_filters(**columns: Any) -> tuple[list[str], dict[str, Any]]:
-    """``o.<column> = :<column>`` for every column given a non-null value."""
-    where, params = [], {}
-    for column, value in columns.items():
-        if value is not None:
-            where.append(f"o.{column} = :{column}")
-            params[column] = value
-    return where, params
 
 
 def in_effect(param: str) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api import curve_cache
+from api.curve_query import CurveQuery, Metric
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
-from costcurve.analytics.countable import CountOptions, countable_prices
+from costcurve.analytics.countable import countable_prices
 from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
 from costcurve.analytics.deflation import exponential_fit
 from costcurve.catalog.models import Tier
@@ -19,38 +21,19 @@ from costcurve.core.jsonenc import dumps
 
 router = APIRouter(prefix="/v1", tags=["curves"])
 
-Metric = Literal["input", "output", "blended"]
-Interval = Literal["day", "week", "month"]
-EARLIEST = date(2023, 1, 1)
-
 
 def _window(start: date | None, end: date | None) -> tuple[date, date]:
-    start = start or EARLIEST
-    end = end or datetime.now(UTC).date()
-    if end < start:
-        raise HTTPException(422, detail=f"to ({end}) must not be before from ({start})")
-    return start, end
+    return CurveQuery(start=start, end=end).resolved().window
 
 
-def curve_frame(
-    engine: Any,
-    *,
-    tier: str | None,
-    metric: str,
-    interval: str,
-    start: date,
-    end: date,
-    include_self_hosted: bool,
-    include_corrections: bool,
-    include_free: bool,
-    providers: tuple[str, ...] | None,
-    counting: CountOptions | None = None,
-) -> pl.DataFrame:
+def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
+    """The curve of a resolved query, over the in-memory version frames."""
+    start, end = query.window
     _, llm, _ = curve_cache.frames(engine)
-    frame = llm if tier is None else llm.filter(pl.col("tier") == tier)
+    frame = llm if query.tier is None else llm.filter(pl.col("tier") == query.tier)
     # "Which prices count" first, as its own step; tiers and buckets come after.
-    frame = countable_prices(frame, counting or CountOptions())
-    if include_self_hosted:
+    frame = countable_prices(frame, query.counting)
+    if query.include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 
         frame = pl.concat([frame, self_hosted_curve_rows(engine, frame.schema)], how="vertical")
@@ -58,14 +41,14 @@ def curve_frame(
         return pl.DataFrame(schema=dict.fromkeys(CURVE_COLUMNS, pl.String))
     return tier_cost_curve(
         frame,
-        interval=interval,  # type: ignore[arg-type]
-        metric=metric,  # type: ignore[arg-type]
+        interval=query.interval,
+        metric=query.metric,
         start=start,
         end=end,
-        include_self_hosted=include_self_hosted,
-        include_corrections=include_corrections,
-        include_free=include_free,
-        providers=providers,
+        include_self_hosted=query.include_self_hosted,
+        include_corrections=query.include_corrections,
+        include_free=query.include_free,
+        providers=query.provider,
         dedupe_sources=True,
     )
 
@@ -87,68 +70,20 @@ def curve_frame(
 def cost_curve(
     request: Request,
     engine: EngineDep,
-    tier: Annotated[
-        Tier | None, Query(description="Capability tier; all tiers when omitted")
-    ] = None,
-    metric: Annotated[Metric, Query(description="input, output or blended (3:1)")] = "blended",
-    interval: Annotated[Interval, Query(description="day, week or month")] = "month",
-    start: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD)")] = None,
-    include_self_hosted: bool = False,
-    include_corrections: bool = True,
-    include_free: bool = False,
-    include_promotions: bool = False,
-    include_quarantined: bool = False,
-    include_stale: bool = False,
-    variant: Annotated[
-        list[str] | None, Query(description="Also count these variants (batch, flex, ...)")
-    ] = None,
-    provider: Annotated[list[str] | None, Query(description="Only these providers")] = None,
+    params: Annotated[CurveQuery, Depends()],
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    start, end = _window(start, end)
-    counting = CountOptions(
-        include_promotions=include_promotions,
-        include_quarantined=include_quarantined,
-        include_stale=include_stale,
-        variants=tuple(sorted(variant or ())),
-    )
-    key = (
-        "curve",
-        tier,
-        metric,
-        interval,
-        start,
-        end,
-        include_self_hosted,
-        include_corrections,
-        include_free,
-        counting,
-        tuple(provider or ()),
-        fmt,
-    )
+    query = params.resolved()
 
     def compute() -> tuple[bytes, str]:
-        curve = curve_frame(
-            engine,
-            tier=tier,
-            metric=metric,
-            interval=interval,
-            start=start,
-            end=end,
-            include_self_hosted=include_self_hosted,
-            include_corrections=include_corrections,
-            include_free=include_free,
-            providers=tuple(provider) if provider else None,
-            counting=counting,
-        )
-        rows = curve.to_dicts()
+        rows = curve_frame(engine, query).to_dicts()
         if fmt == "csv":
             return to_csv(rows, CURVE_COLUMNS), "text/csv; charset=utf-8"
+        start, end = query.window
         body = {
-            "tier": tier,
-            "metric": metric,
-            "interval": interval,
+            "tier": query.tier,
+            "metric": query.metric,
+            "interval": query.interval,
             "from": start,
             "to": end,
             "unit": "usd_per_mtok",
@@ -156,23 +91,13 @@ def cost_curve(
         }
         return dumps(body).encode(), "application/json"
 
-    body, media_type = curve_cache.memo(engine, key, compute)
+    body, media_type = curve_cache.memo(engine, ("curve", query, fmt), compute)
     return cached(request, body, media_type)
 
 
-def cheapest_series(engine: Any, tier: str, metric: str, start: date, end: date) -> pl.DataFrame:
-    curve = curve_frame(
-        engine,
-        tier=tier,
-        metric=metric,
-        interval="month",
-        start=start,
-        end=end,
-        include_self_hosted=False,
-        include_corrections=True,
-        include_free=False,
-        providers=None,
-    )
+def cheapest_series(engine: Any, query: CurveQuery) -> pl.DataFrame:
+    """The monthly cheapest price of a query's tier: the series tier deflation fits."""
+    curve = curve_frame(engine, replace(query, interval="month"))
     if curve.is_empty():
         return pl.DataFrame({"date": [], "price": []})
     return curve.select(date=pl.col("as_of"), price=pl.col("min"))
@@ -213,7 +138,8 @@ def deflation(
     assert tier is not None
 
     def compute() -> bytes:
-        series = cheapest_series(engine, tier, metric, start, end)
+        query = CurveQuery(tier=tier, metric=metric, start=start, end=end).resolved()
+        series = cheapest_series(engine, query)
         if series.height < 3:
             raise HTTPException(
                 422, detail=f"tier {tier}: only {series.height} monthly points, need at least 3"

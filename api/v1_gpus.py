@@ -6,52 +6,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
-from api.sql import aware, equal_filters, in_effect
+from api.sql import aware
 from costcurve.core.observations import GpuPricing
-from db.countable_sql import GPU_NOT_EXCLUDED_SQL, stale_sql
+from db import queries
 
 router = APIRouter(prefix="/v1", tags=["gpus"])
 
 Pricing = GpuPricing
-GPU_COLUMNS = (
-    "source",
-    "provider",
-    "gpu",
-    "gpu_count",
-    "pricing",
-    "region",
-    "instance_type",
-    "os",
-    "statistic",
-    "usd_per_gpu_hour",
-    "usd_per_instance_hour",
-    "offer_count",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-    "last_seen_at",
-    "stale",
-    "quarantined",
-    "change_kind",
-    "version_id",
-    "source_url",
-)
-
-
-def _select() -> str:
-    return f"""
-    SELECT o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.instance_type,
-           o.os, o.statistic, v.usd_per_gpu_hour, v.usd_per_instance_hour, v.offer_count,
-           v.valid_from, v.valid_to, v.recorded_at, v.last_seen_at,
-           (v.valid_to IS NULL AND {stale_sql(":now")}) AS stale,
-           NOT {GPU_NOT_EXCLUDED_SQL} AS quarantined, v.change_kind,
-           v.id AS version_id, v.source_url
-    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
-"""
+# Derived from the table definitions (db/queries.py).
+GPU_COLUMNS = queries.GPU.listing_names()
 
 
 @router.get("/gpu-rates", summary="Current GPU rental rates per GPU-hour (filter by GPU, provider)")
@@ -69,30 +35,14 @@ def gpu_rates(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing, region=region)
-    where.append(in_effect("now"))
-    params["now"] = datetime.now(UTC)
-    if not include_stale:
-        where.append(f"NOT {stale_sql(':now')}")
-    clause = " WHERE " + " AND ".join(where)
+    listing = queries.Listing(
+        equal={"gpu": gpu, "provider": provider, "pricing": pricing, "region": region},
+        lead_order=("usd_per_gpu_hour",),
+        fresh_only=not include_stale,
+    )
+    page = queries.Page(limit, offset)
     with engine.connect() as conn:
-        total = conn.execute(
-            text(
-                "SELECT count(*) FROM gpu_rate_version v JOIN gpu_offering o "
-                "ON o.id = v.offering_id" + clause
-            ),
-            params,
-        ).scalar_one()
-        rows = [
-            dict(r)
-            for r in conn.execute(
-                text(
-                    _select() + clause + " ORDER BY v.usd_per_gpu_hour, o.provider, o.gpu "
-                    "LIMIT :limit OFFSET :offset"
-                ),
-                params | {"limit": limit, "offset": offset},
-            ).mappings()
-        ]
+        total, rows = queries.read_at(conn, queries.GPU, listing, datetime.now(UTC), page=page)
     return table(
         request, rows, fmt=fmt, total=total, limit=limit, offset=offset, columns=GPU_COLUMNS
     )
@@ -108,19 +58,12 @@ def gpu_rate_history(
     as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = equal_filters(gpu=gpu, provider=provider, pricing=pricing)
-    params["now"] = datetime.now(UTC)
-    if as_of is not None:
-        where.append(in_effect("as_of"))
-        params["as_of"] = aware(as_of)
-    sql = (
-        _select()
-        + " WHERE "
-        + " AND ".join(where)
-        + (" ORDER BY o.provider, o.pricing, o.region NULLS FIRST, o.instance_type, v.valid_from")
-    )
+    listing = queries.Listing(equal={"gpu": gpu, "provider": provider, "pricing": pricing})
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+        if as_of is None:
+            rows = queries.history(conn, queries.GPU, listing)
+        else:
+            rows = queries.read_at(conn, queries.GPU, listing, aware(as_of))[1]
     if not rows and as_of is None:
         from costcurve.catalog.gpus import KNOWN_GPUS
 

@@ -11,54 +11,17 @@ from sqlalchemy import text
 
 from api.deps import EngineDep
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
-from api.sql import aware, equal_filters, in_effect
+from api.sql import aware
 from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
-from costcurve.core.jsonenc import _plain
+from costcurve.core.jsonenc import plain
 from costcurve.core.offer_terms import same_price
-from db.countable_sql import LLM_NOT_EXCLUDED_SQL, stale_sql
+from db import queries
 
 router = APIRouter(prefix="/v1", tags=["prices"])
 
-PRICE_COLUMNS = (
-    "source",
-    "provider",
-    "provider_model_id",
-    "model",
-    "tier",
-    "variant",
-    "context_tier",
-    "modality",
-    "input_usd_per_mtok",
-    "output_usd_per_mtok",
-    "cached_input_usd_per_mtok",
-    "cache_write_usd_per_mtok",
-    "free",
-    "valid_from",
-    "valid_to",
-    "recorded_at",
-    "last_seen_at",
-    "stale",
-    "quarantined",
-    "change_kind",
-    "version_id",
-    "source_url",
-)
-
-
-def _select() -> str:
-    """Version rows with their own model, staleness at ``:now`` and screen state."""
-    return f"""
-    SELECT o.source, o.provider, o.provider_model_id,
-           COALESCE(v.model_slug, o.model_slug) AS model, o.variant,
-           o.context_tier, o.modality, v.input_usd_per_mtok, v.output_usd_per_mtok,
-           v.cached_input_usd_per_mtok, v.cache_write_usd_per_mtok, v.free, v.valid_from,
-           v.valid_to, v.recorded_at, v.last_seen_at,
-           (v.valid_to IS NULL AND {stale_sql(":now")}) AS stale,
-           NOT {LLM_NOT_EXCLUDED_SQL} AS quarantined, v.change_kind, v.id AS version_id,
-           v.source_url
-    FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-"""
+# Derived from the table definitions (db/queries.py), plus the tier from the catalog.
+PRICE_COLUMNS = (*queries.LLM.listing_names(), "tier")
 
 
 def _with_tier(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -98,42 +61,18 @@ def prices(
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    where, params = equal_filters(provider=provider, source=source, variant=variant)
-    if model is not None:
-        where.append("COALESCE(v.model_slug, o.model_slug) = :model")
-        params["model"] = model
-    where.append(in_effect("now"))
-    params["now"] = datetime.now(UTC)
-    if tier is not None:
-        where.append("COALESCE(v.model_slug, o.model_slug) = ANY(:tier_models)")
-        params["tier_models"] = _slugs_in_tier(tier)
-    if not include_free:
-        where.append("NOT v.free")
-    if not include_stale:
-        where.append(f"NOT {stale_sql(':now')}")
-    clause = " WHERE " + " AND ".join(where)
+    listing = queries.Listing(
+        equal={"provider": provider, "model_slug": model, "source": source, "variant": variant},
+        any_of={"model_slug": _slugs_in_tier(tier)} if tier is not None else {},
+        where=() if include_free else (~queries.LLM.version.c.free,),
+        fresh_only=not include_stale,
+    )
+    page = queries.Page(limit, offset)
     with engine.connect() as conn:
-        total = conn.execute(
-            text(
-                "SELECT count(*) FROM llm_price_version v JOIN llm_offering o "
-                "ON o.id = v.offering_id" + clause
-            ),
-            params,
-        ).scalar_one()
-        rows = (
-            conn.execute(
-                text(
-                    _select() + clause + " ORDER BY o.provider, o.provider_model_id, o.variant, "
-                    "o.context_tier NULLS FIRST, o.modality, o.source LIMIT :limit OFFSET :offset"
-                ),
-                params | {"limit": limit, "offset": offset},
-            )
-            .mappings()
-            .all()
-        )
+        total, rows = queries.read_at(conn, queries.LLM, listing, datetime.now(UTC), page=page)
     return table(
         request,
-        _with_tier([dict(r) for r in rows]),
+        _with_tier(rows),
         fmt=fmt,
         total=total,
         limit=limit,
@@ -160,29 +99,27 @@ def price_history(
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    where, params = equal_filters(
-        provider=provider, provider_model_id=provider_model_id, source=source
-    )
-    if model is not None:
-        where.append("COALESCE(v.model_slug, o.model_slug) = :model")
-        params["model"] = model
-    params["now"] = datetime.now(UTC)
-    if as_of is not None:
-        where.append(in_effect("as_of"))
-        params["as_of"] = aware(as_of)
-    sql = (
-        _select() + " WHERE " + " AND ".join(where) + " ORDER BY o.source, o.provider, "
-        "o.provider_model_id, o.variant, o.context_tier NULLS FIRST, o.modality, v.valid_from"
+    listing = queries.Listing(
+        equal={
+            "provider": provider,
+            "provider_model_id": provider_model_id,
+            "model_slug": model,
+            "source": source,
+        }
     )
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(text(sql), params).mappings()]
+        if as_of is None:
+            rows = queries.history(conn, queries.LLM, listing)
+        else:
+            rows = queries.read_at(conn, queries.LLM, listing, aware(as_of))[1]
     if not rows and as_of is None:
         raise HTTPException(404, detail="no offering matches those parameters")
     return table(request, _with_tier(rows), fmt=fmt, columns=PRICE_COLUMNS)
 
 
 _CHANGES_SQL = """
-    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
+    SELECT o.source, o.provider, o.provider_model_id,
+           COALESCE(v.model_slug, o.model_slug) AS model, o.variant,
            o.context_tier, v.id AS version_id, v.valid_from AS changed_at, v.recorded_at,
            v.change_kind, p.input_usd_per_mtok AS old_input_usd_per_mtok,
            p.output_usd_per_mtok AS old_output_usd_per_mtok,
@@ -205,18 +142,18 @@ _CHANGES_SQL = """
 
 
 def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
-    updated = _plain(rows[0]["recorded_at"]) if rows else _plain(datetime.now(UTC))
+    updated = plain(rows[0]["recorded_at"]) if rows else plain(datetime.now(UTC))
     entries = []
     for r in rows:
         title = (
             f"{r['provider']} {r['provider_model_id']}: input "
-            f"{_plain(r['old_input_usd_per_mtok'])} -> {_plain(r['new_input_usd_per_mtok'])}, "
-            f"output {_plain(r['old_output_usd_per_mtok'])} -> "
-            f"{_plain(r['new_output_usd_per_mtok'])} USD/M tokens"
+            f"{plain(r['old_input_usd_per_mtok'])} -> {plain(r['new_input_usd_per_mtok'])}, "
+            f"output {plain(r['old_output_usd_per_mtok'])} -> "
+            f"{plain(r['new_output_usd_per_mtok'])} USD/M tokens"
         )
         entries.append(
             f"<entry><id>urn:costcurve:llm-price-version:{r['version_id']}</id>"
-            f"<title>{escape(title)}</title><updated>{_plain(r['recorded_at'])}</updated>"
+            f"<title>{escape(title)}</title><updated>{plain(r['recorded_at'])}</updated>"
             f"<summary>{escape(r['source'])} ({escape(r['variant'])})</summary></entry>"
         )
     feed = (

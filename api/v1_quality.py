@@ -15,7 +15,7 @@ from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware, in_effect
 from costcurve.catalog import load_models
 from costcurve.catalog.first_party import first_party_providers
-from costcurve.core.formulas import blended_usd_per_mtok
+from costcurve.core.formulas import DEFAULT_BLEND
 from costcurve.core.jsonenc import dumps
 from db.anomalies import ANOMALY_COLUMNS, anomaly_rows
 from db.countable_sql import LLM_NOT_EXCLUDED_SQL, STANDARD_LLM_SQL, stale_sql
@@ -179,8 +179,9 @@ def compare(
         ]
     own = first_party_providers(catalog[model].vendor)
     for row in rows:
-        row["blended_usd_per_mtok"] = blended_usd_per_mtok(
-            row["input_usd_per_mtok"], row["output_usd_per_mtok"]
+        inp, out = row["input_usd_per_mtok"], row["output_usd_per_mtok"]
+        row["blended_usd_per_mtok"] = (
+            None if inp is None or out is None else DEFAULT_BLEND.blend(inp, out)
         )
         row["first_party"] = row["provider"] in own
     usable = [r for r in rows if not r["stale"] and not r["quarantined"]]

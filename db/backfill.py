@@ -52,16 +52,18 @@ from costcurve.catalog.reference import (
 from costcurve.catalog.reference import (
     SOURCE as REFERENCE,
 )
-from costcurve.core.observations import Observation, ParseError, date_from_filename, utc
+from costcurve.core.observations import Observation, date_from_filename, utc
 from db.ingest import IngestResult, PriceChange, ingest
 from db.pipeline import (
+    IngestOptions,
+    RecordedRun,
     RunOutcome,
-    archive_snapshot,
-    ensure_source,
-    finish_run,
+    RunSpec,
+    SourceRow,
+    ingest_counts,
     ingest_observations,
     ingest_raw,
-    start_run,
+    recorded_run,
 )
 from scrapers.history import DATASETS, HistoryItem
 
@@ -94,71 +96,40 @@ def backfill(
     points carry their own dates ignore it. A ParseError fails the run only.
     """
     fetched_at = (observed_at or datetime.now(UTC)).astimezone(UTC)
+    spec = RunSpec(trigger, flow_run_id, fetched_at)
     if dataset == LITELLM:
-        return ingest_raw(
-            engine, LITELLM, raw, observed_at=fetched_at, trigger=trigger, flow_run_id=flow_run_id
-        )
+        return ingest_raw(engine, LITELLM, raw, observed_at=fetched_at, spec=spec)
     try:
         module = DATASETS[dataset]
     except KeyError:
         known = ", ".join(DATASET_NAMES)
         raise KeyError(f"unknown dataset {dataset!r}; known datasets: {known}") from None
-    with engine.begin() as conn:
-        ensure_source(
-            conn,
-            slug=module.NAME,
-            kind="dataset",
-            url=module.URL,
-            listing_complete=False,
-            verified_against_recording=True,
-        )
-    run_id = start_run(
-        engine, module.NAME, trigger=trigger, observed_at=fetched_at, flow_run_id=flow_run_id
-    )
-    with engine.begin() as conn:
-        sha = archive_snapshot(
-            conn,
-            module.NAME,
-            raw,
-            url=module.URL,
-            fetched_at=fetched_at,
-            content_type="application/json",
-        )
-    try:
+    with recorded_run(engine, SourceRow(module.NAME, "dataset", module.URL), spec) as run:
+        run.archive(raw, url=module.URL, fetched_at=fetched_at, content_type="application/json")
         items = module.parse(raw, observed_at=fetched_at)
-    except ParseError as exc:
-        finish_run(engine, run_id, status="failed", error=str(exc), snapshot_sha256=sha)
-        raise
-    return _ingest_items(engine, module.NAME, items, run_id=run_id, snapshot_sha256=sha)
+        return _ingest_items(run, items)
 
 
-def _ingest_items(
-    engine: Engine,
-    source: str,
-    items: Sequence[HistoryItem],
-    *,
-    run_id: int,
-    snapshot_sha256: str,
-) -> RunOutcome:
+def _ingest_items(run: RecordedRun, items: Sequence[HistoryItem]) -> RunOutcome:
+    """Version dated history items, and close those that end, in the run's transaction."""
     recorded_at = datetime.now(UTC)
-    try:
-        with engine.begin() as conn:
-            result = ingest(
-                conn,
-                source,
-                [item.price for item in items],
-                listing_complete=False,
-                run_id=run_id,
-                change_kind=[item.change_kind for item in items],
-                recorded_at=recorded_at,
-            )
-            _close_at(conn, source, [i for i in items if i.closes_at], recorded_at, result)
-            _seen_through(conn, source, [i for i in items if i.seen_through])
-    except Exception as exc:
-        finish_run(engine, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_run(engine, run_id, status="succeeded", result=result, snapshot_sha256=snapshot_sha256)
-    return RunOutcome(run_id, result, snapshot_sha256)
+
+    def work(conn: Connection) -> IngestResult:
+        result = ingest(
+            conn,
+            run.source,
+            [item.price for item in items],
+            listing_complete=False,
+            run_id=run.run_id,
+            change_kind=[item.change_kind for item in items],
+            recorded_at=recorded_at,
+        )
+        _close_at(conn, run.source, [i for i in items if i.closes_at], recorded_at, result)
+        _seen_through(conn, run.source, [i for i in items if i.seen_through])
+        return result
+
+    result = run.commit(work, ingest_counts)
+    return RunOutcome(run.run_id, result, run.snapshot_sha256)
 
 
 _CLOSE_SQL = text(
@@ -303,8 +274,7 @@ def backfill_litellm_files(
             LITELLM,
             path.read_bytes(),
             observed_at=utc(date_from_filename(path.name)),  # type: ignore[arg-type]
-            trigger=trigger,
-            flow_run_id=flow_run_id,
+            spec=RunSpec(trigger, flow_run_id, utc(date_from_filename(path.name))),  # type: ignore[arg-type]
             content_type="application/json",
         )
         for path in litellm_files(paths)
@@ -362,16 +332,10 @@ def load_reference_history(
     snapshot is archived for this run.
     """
     observations, kinds = reference_observations()
-    with engine.begin() as conn:
-        ensure_source(
-            conn,
-            slug=REFERENCE,
-            kind="reference",
-            url=None,
-            listing_complete=False,
-            verified_against_recording=True,
-        )
-    run_id = start_run(engine, REFERENCE, trigger=trigger, flow_run_id=flow_run_id)
     return ingest_observations(
-        engine, REFERENCE, observations, run_id=run_id, listing_complete=False, change_kind=kinds
+        engine,
+        SourceRow(REFERENCE, "reference"),
+        observations,
+        IngestOptions(listing_complete=False, change_kind=kinds),
+        RunSpec(trigger, flow_run_id),
     )

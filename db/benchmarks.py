@@ -25,13 +25,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select, update
+from sqlalchemy import Connection, Engine, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog.models import resolve_model
 from costcurve.core.benchmark_point import BenchmarkPoint
-from db.models import BenchmarkResult, GpuOffering, GpuRateVersion, PipelineRun
-from db.pipeline import ensure_source, start_run
+from db.models import BenchmarkResult, GpuOffering, GpuRateVersion
+from db.pipeline import RunSpec, SourceRow, recorded_run
 
 SOURCE_SLUG = "benchmarks"
 _LATENCY_COLUMNS = (
@@ -65,7 +65,6 @@ _IDENTITY_FIELDS = (
 _b = BenchmarkResult.__table__  # type: ignore[attr-defined]
 _o = GpuOffering.__table__  # type: ignore[attr-defined]
 _v = GpuRateVersion.__table__  # type: ignore[attr-defined]
-_runs = PipelineRun.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -75,6 +74,14 @@ class StoreResult:
     duplicates: int = 0
     # benchmark_result ids in the order of the points given (existing rows for duplicates).
     ids: list[int] = field(default_factory=list)
+
+    def run_counts(self, observations: int) -> dict[str, object]:
+        """The ``pipeline_run`` columns of a benchmark import."""
+        return {
+            "observations": observations,
+            "new_versions": self.inserted,
+            "unchanged": self.duplicates,
+        }
 
 
 def content_sha256(point: BenchmarkPoint) -> str:
@@ -136,63 +143,34 @@ def store_points(
     ``model_slug`` is the canonical model for every point; when None it is
     resolved from the catalog per point's ``model_id`` (null when unknown).
     """
-    with engine.begin() as conn:
-        ensure_source(
-            conn,
-            slug=SOURCE_SLUG,
-            kind="benchmark",
-            url=None,
-            listing_complete=False,
-            verified_against_recording=True,
-        )
     observed = min((p.started_at for p in points), default=None)
-    run_id = start_run(
-        engine, SOURCE_SLUG, trigger=trigger, observed_at=observed, flow_run_id=flow_run_id
-    )
-    result = StoreResult(run_id)
-    try:
-        with engine.begin() as conn:
+    spec = RunSpec(trigger, flow_run_id, observed)
+    with recorded_run(engine, SourceRow(SOURCE_SLUG, "benchmark"), spec) as run:
+
+        def work(conn: Connection) -> StoreResult:
+            result = StoreResult(run.run_id)
             for point in points:
-                sha = content_sha256(point)
-                stmt = insert(_b).values(_row(point, sha=sha, model_slug=model_slug, run_id=run_id))
-                new_id = conn.execute(
-                    stmt.on_conflict_do_nothing(index_elements=["content_sha256"]).returning(
-                        _b.c.id
-                    )
-                ).scalar_one_or_none()
-                if new_id is None:
-                    new_id = conn.execute(
-                        select(_b.c.id).where(_b.c.content_sha256 == sha)
-                    ).scalar_one()
-                    result.duplicates += 1
-                else:
-                    result.inserted += 1
-                result.ids.append(int(new_id))
-    except Exception as exc:
-        _finish(engine, run_id, "failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    _finish(engine, run_id, "succeeded", observations=len(points), result=result)
-    return result
+                _store_point(conn, point, model_slug, result)
+            return result
+
+        return run.commit(work, lambda r: r.run_counts(len(points)))
 
 
-def _finish(
-    engine: Engine,
-    run_id: int,
-    status: str,
-    *,
-    error: str | None = None,
-    observations: int = 0,
-    result: StoreResult | None = None,
+def _store_point(
+    conn: Connection, point: BenchmarkPoint, model_slug: str | None, result: StoreResult
 ) -> None:
-    values_: dict[str, Any] = {"status": status, "finished_at": datetime.now(UTC), "error": error}
-    if result is not None:
-        values_ |= {
-            "observations": observations,
-            "new_versions": result.inserted,
-            "unchanged": result.duplicates,
-        }
-    with engine.begin() as conn:
-        conn.execute(update(_runs).where(_runs.c.id == run_id).values(values_))
+    """Insert one point unless its content is stored already (then count a duplicate)."""
+    sha = content_sha256(point)
+    stmt = insert(_b).values(_row(point, sha=sha, model_slug=model_slug, run_id=result.run_id))
+    new_id = conn.execute(
+        stmt.on_conflict_do_nothing(index_elements=["content_sha256"]).returning(_b.c.id)
+    ).scalar_one_or_none()
+    if new_id is None:
+        new_id = conn.execute(select(_b.c.id).where(_b.c.content_sha256 == sha)).scalar_one()
+        result.duplicates += 1
+    else:
+        result.inserted += 1
+    result.ids.append(int(new_id))
 
 
 def _filters(include_synthetic: bool, model: str | None, gpu: str | None) -> list[Any]:

@@ -65,7 +65,7 @@ class PipelineRun(SQLModel, table=True):
     trigger: str = "cli"  # cli | flow | backfill | replay
     started_at: datetime = timestamptz(index=True)
     finished_at: datetime | None = timestamptz(nullable=True)
-    status: str = "running"  # running | succeeded | failed
+    status: str = "running"  # running | succeeded | failed | crashed (process died)
     observed_at: datetime | None = timestamptz(nullable=True)
     snapshot_sha256: str | None = Field(default=None, foreign_key="raw_snapshot.sha256")
     observations: int = 0

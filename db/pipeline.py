@@ -1,6 +1,12 @@
 """One pipeline run: record it, archive the raw response, parse, version, finish.
 
-Used by the CLI and by the Prefect flows, so both leave the same trail.
+Every path that ingests (the CLI, the Prefect flows, the backfills, the
+reference history, benchmark imports) goes through :func:`recorded_run`, so
+they all leave the same trail: a ``pipeline_run`` row that starts ``running``,
+the raw bytes archived content-addressed, and an end state with counts or the
+error. The versions a run writes and its ``succeeded`` state commit in one
+transaction (:meth:`RecordedRun.commit`), so no reader can see a run's data
+without its finish, nor a finished run without its data.
 """
 
 from __future__ import annotations
@@ -8,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 import zlib
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, update
 from sqlalchemy.dialects.postgresql import insert
@@ -22,6 +31,41 @@ from scrapers.registry import get_source, parse_source
 _runs = PipelineRun.__table__  # type: ignore[attr-defined]
 
 
+class RunCounts(Protocol):
+    """What a run's work reports for its ``pipeline_run`` row."""
+
+    def run_counts(self) -> dict[str, object]: ...
+
+
+W = TypeVar("W")
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A ``source`` row for runs whose source is not a scraper module (datasets, benchmarks)."""
+
+    slug: str
+    kind: str
+    url: str | None = None
+    listing_complete: bool = False
+    verified_against_recording: bool = True
+
+    @classmethod
+    def of(cls, info: SourceInfo) -> SourceRow:
+        return cls(
+            info.slug, info.kind, info.url, info.listing_complete, info.verified_against_recording
+        )
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Who started a run and about which moment: the fields every run records."""
+
+    trigger: str = "cli"
+    flow_run_id: uuid.UUID | None = None
+    observed_at: datetime | None = None
+
+
 @dataclass
 class RunOutcome:
     run_id: int
@@ -29,20 +73,107 @@ class RunOutcome:
     snapshot_sha256: str | None
 
 
-def ensure_source(conn: Connection, info: SourceInfo | None = None, **fields: object) -> None:
-    values = (
-        {
-            "slug": info.slug,
-            "kind": info.kind,
-            "url": info.url,
-            "listing_complete": info.listing_complete,
-            "verified_against_recording": info.verified_against_recording,
-        }
-        if info
-        else dict(fields)
-    )
+def ensure_source(conn: Connection, row: SourceRow | SourceInfo) -> None:
+    values = dict((SourceRow.of(row) if isinstance(row, SourceInfo) else row).__dict__)
     stmt = insert(Source.__table__).values(values)  # type: ignore[attr-defined]
     conn.execute(stmt.on_conflict_do_update(index_elements=["slug"], set_=values))
+
+
+@dataclass
+class RecordedRun:
+    """The open run inside a ``with recorded_run(...)`` block."""
+
+    engine: Engine
+    source: str
+    run_id: int
+    snapshot_sha256: str | None = None
+    _finished: bool = field(default=False, repr=False)
+
+    def archive(
+        self, raw: bytes, *, url: str, fetched_at: datetime, content_type: str | None = None
+    ) -> str:
+        """Store the raw bytes (content-addressed) before parsing, so they can be re-parsed."""
+        with self.engine.begin() as conn:
+            self.snapshot_sha256 = archive_snapshot(
+                conn,
+                self.source,
+                raw,
+                url=url,
+                fetched_at=fetched_at,
+                content_type=content_type,
+            )
+        return self.snapshot_sha256
+
+    def commit(
+        self, work: Callable[[Connection], W], counts: Callable[[W], dict[str, object]]
+    ) -> W:
+        """Run ``work`` and mark the run succeeded with its counts, in one transaction."""
+        with self.engine.begin() as conn:
+            done = work(conn)
+            _finish(conn, self, status="succeeded", values=counts(done))
+        self._finished = True
+        return done
+
+    def fail(self, error: str) -> None:
+        """End the run as failed with ``error`` without raising (a failure already handled)."""
+        with self.engine.begin() as conn:
+            _finish(conn, self, status="failed", values={"error": error})
+        self._finished = True
+
+
+@contextmanager
+def recorded_run(
+    engine: Engine, source: SourceRow | SourceInfo, spec: RunSpec = RunSpec()
+) -> Iterator[RecordedRun]:
+    """Register the source, start a run, and make sure it ends.
+
+    An exception inside the block fails the run with the error (a ParseError's
+    own message, else ``Type: message``) and propagates; a block that neither
+    committed nor failed ends ``succeeded`` with no counts.
+    """
+    row = SourceRow.of(source) if isinstance(source, SourceInfo) else source
+    with engine.begin() as conn:
+        ensure_source(conn, row)
+        run_id = conn.execute(
+            insert(_runs)
+            .values(
+                source=row.slug,
+                trigger=spec.trigger,
+                flow_run_id=spec.flow_run_id,
+                started_at=datetime.now(UTC),
+                status="running",
+                observed_at=spec.observed_at,
+            )
+            .returning(_runs.c.id)
+        ).scalar_one()
+    run = RecordedRun(engine, row.slug, int(run_id))
+    try:
+        yield run
+    except BaseException as exc:
+        if not run._finished:
+            message = str(exc) if isinstance(exc, ParseError) else f"{type(exc).__name__}: {exc}"
+            run.fail(message)
+        raise
+    if not run._finished:
+        with engine.begin() as conn:
+            _finish(conn, run, status="succeeded", values={})
+
+
+def _finish(conn: Connection, run: RecordedRun, *, status: str, values: dict[str, Any]) -> None:
+    row: dict[str, object] = {"status": status, "finished_at": datetime.now(UTC)} | values
+    if run.snapshot_sha256:
+        row["snapshot_sha256"] = run.snapshot_sha256
+    conn.execute(update(_runs).where(_runs.c.id == run.run_id).values(row))
+
+
+def ingest_counts(result: IngestResult) -> dict[str, object]:
+    """The ``pipeline_run`` columns of a versioned ingest."""
+    counts: dict[str, object] = dict(result.counts())
+    return counts | {
+        "observations": result.observations,
+        "skipped": result.skipped,
+        "listing_complete": result.listing_complete_applied,
+    }
 
 
 def archive_snapshot(
@@ -69,54 +200,33 @@ def archive_snapshot(
     return sha
 
 
-def start_run(
-    engine: Engine,
-    source: str,
-    *,
-    trigger: str,
-    observed_at: datetime | None = None,
-    flow_run_id: uuid.UUID | None = None,
-) -> int:
-    with engine.begin() as conn:
-        run_id = conn.execute(
-            insert(_runs)
-            .values(
-                source=source,
-                trigger=trigger,
-                flow_run_id=flow_run_id,
-                started_at=datetime.now(UTC),
-                status="running",
-                observed_at=observed_at,
-            )
-            .returning(_runs.c.id)
-        ).scalar_one()
-    return int(run_id)
+@dataclass(frozen=True)
+class IngestOptions:
+    """How a batch of observations is versioned (db/ingest.py rules)."""
+
+    listing_complete: bool
+    change_kind: str | list[str] = "observed"
+    recorded_at: datetime | None = None
 
 
-def finish_run(
-    engine: Engine,
-    run_id: int,
-    *,
-    status: str,
-    result: IngestResult | None = None,
-    error: str | None = None,
-    snapshot_sha256: str | None = None,
-) -> None:
-    values: dict[str, object] = {
-        "status": status,
-        "finished_at": datetime.now(UTC),
-        "error": error,
-    }
-    if snapshot_sha256:
-        values["snapshot_sha256"] = snapshot_sha256
-    if result is not None:
-        values |= result.counts() | {
-            "observations": result.observations,
-            "skipped": result.skipped,
-            "listing_complete": result.listing_complete_applied,
-        }
-    with engine.begin() as conn:
-        conn.execute(update(_runs).where(_runs.c.id == run_id).values(values))
+def version_observations(
+    run: RecordedRun, observations: list[Observation], options: IngestOptions
+) -> RunOutcome:
+    """Version ``observations`` under ``run`` and finish it, in one transaction."""
+
+    def work(conn: Connection) -> IngestResult:
+        return ingest(
+            conn,
+            run.source,
+            observations,
+            listing_complete=options.listing_complete,
+            run_id=run.run_id,
+            change_kind=options.change_kind,
+            recorded_at=options.recorded_at,
+        )
+
+    result = run.commit(work, ingest_counts)
+    return RunOutcome(run.run_id, result, run.snapshot_sha256)
 
 
 def ingest_raw(
@@ -125,61 +235,52 @@ def ingest_raw(
     raw: bytes,
     *,
     observed_at: datetime,
-    trigger: str = "cli",
-    flow_run_id: uuid.UUID | None = None,
+    spec: RunSpec | None = None,
     listing_complete: bool | None = None,
     content_type: str | None = None,
 ) -> RunOutcome:
     """Archive, parse and version one raw response; a ParseError fails the run only."""
     info = get_source(source).SOURCE
-    with engine.begin() as conn:
-        ensure_source(conn, info)
-    run_id = start_run(
-        engine, source, trigger=trigger, observed_at=observed_at, flow_run_id=flow_run_id
-    )
-    with engine.begin() as conn:
-        sha = archive_snapshot(
-            conn, source, raw, url=info.url, fetched_at=observed_at, content_type=content_type
-        )
-    try:
+    spec = spec or RunSpec(observed_at=observed_at)
+    with recorded_run(engine, info, spec) as run:
+        run.archive(raw, url=info.url, fetched_at=observed_at, content_type=content_type)
         observations = parse_source(source, raw, observed_at=observed_at)
-    except ParseError as exc:
-        finish_run(engine, run_id, status="failed", error=str(exc), snapshot_sha256=sha)
-        raise
-    return ingest_observations(
-        engine,
-        source,
-        observations,
-        run_id=run_id,
-        listing_complete=info.listing_complete if listing_complete is None else listing_complete,
-        snapshot_sha256=sha,
-    )
+        complete = info.listing_complete if listing_complete is None else listing_complete
+        return version_observations(run, observations, IngestOptions(listing_complete=complete))
 
 
 def ingest_observations(
     engine: Engine,
-    source: str,
+    source: SourceRow | SourceInfo,
     observations: list[Observation],
-    *,
-    run_id: int,
-    listing_complete: bool,
-    snapshot_sha256: str | None = None,
-    change_kind: str | list[str] = "observed",
-    recorded_at: datetime | None = None,
+    options: IngestOptions,
+    spec: RunSpec = RunSpec(),
 ) -> RunOutcome:
-    try:
-        with engine.begin() as conn:
-            result = ingest(
-                conn,
-                source,
-                observations,
-                listing_complete=listing_complete,
-                run_id=run_id,
-                change_kind=change_kind,
-                recorded_at=recorded_at,
-            )
-    except Exception as exc:
-        finish_run(engine, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
-        raise
-    finish_run(engine, run_id, status="succeeded", result=result, snapshot_sha256=snapshot_sha256)
-    return RunOutcome(run_id, result, snapshot_sha256)
+    """Version observations that were not parsed from one raw response (reference, tests)."""
+    with recorded_run(engine, source, spec) as run:
+        return version_observations(run, observations, options)
+
+
+# A run still ``running`` this long after it started has lost its process: the
+# longest legitimate run is a fetch (300 s) + parse (120 s) + persist (600 s).
+STALE_RUN_AFTER = timedelta(hours=1)
+
+
+def mark_crashed_runs(engine: Engine, *, older_than: timedelta = STALE_RUN_AFTER) -> int:
+    """End runs left ``running`` by a dead process as ``crashed``; returns how many.
+
+    Called when ``costcurve up`` starts and at the start of every scrape flow run,
+    so a ``kill -9`` never leaves a run running for ever.
+    """
+    now = datetime.now(UTC)
+    reason = (
+        f"crashed: still running {older_than} after it started; the process that ran it "
+        "is gone (marked at the next start or periodic check)"
+    )
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(_runs)
+            .where(_runs.c.status == "running", _runs.c.started_at < now - older_than)
+            .values(status="crashed", finished_at=now, error=reason)
+        )
+    return int(result.rowcount or 0)

@@ -20,8 +20,8 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from costcurve.core.observations import GpuRate, LlmPrice, Observation
-from costcurve.core.offer_terms import STANDARD
 from db.consensus import ScreenFields, screen
+from db.countable_sql import STANDARD_LLM_SQL
 from db.frames import read_frame
 
 REASONS = {
@@ -30,8 +30,6 @@ REASONS = {
     "far_from_consensus": "more than 50x from the median of the model's other listings then",
     "jump_vs_previous": "more than 10x from the offering's previous price, not confirmed",
 }
-# Flags in these states keep a version out of curves, cheapest picks, alerts, break-even.
-EXCLUDING = ("quarantined", "rejected")
 
 _LLM_FIELDS = ScreenFields(
     ("input_usd_per_mtok", "output_usd_per_mtok"),
@@ -40,10 +38,9 @@ _LLM_FIELDS = ScreenFields(
 )
 _GPU_FIELDS = ScreenFields(("usd_per_gpu_hour",))
 
-_LLM_SQL = """
+_LLM_SQL = f"""
     SELECT v.id AS version_id, v.offering_id, v.model_slug AS "group",
-           (o.variant = :standard AND (o.context_tier IS NULL OR o.context_tier LIKE '<%%')
-            AND o.modality = 'text' AND NOT v.free) AS comparable,
+           ({STANDARD_LLM_SQL} AND NOT v.free) AS comparable,
            (o.modality = 'text') AS text, v.valid_from, v.valid_to,
            v.input_usd_per_mtok::float8 AS input_usd_per_mtok,
            v.output_usd_per_mtok::float8 AS output_usd_per_mtok
@@ -105,7 +102,7 @@ def screen_groups(conn: Connection, kind: str, groups: list[str], offerings: lis
     """Recompute the flags of every version of ``groups`` and of ``offerings``."""
     llm = kind == "llm_price"
     sql, spec = (_LLM_SQL, _LLM_FIELDS) if llm else (_GPU_SQL, _GPU_FIELDS)
-    params = {"groups": groups, "offerings": offerings, "standard": STANDARD}
+    params = {"groups": groups, "offerings": offerings}
     versions = read_frame(conn, sql, params)
     flags = screen(versions, spec)
     column = "llm_price_version_id" if llm else "gpu_rate_version_id"

@@ -16,12 +16,10 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from flows import runtime
 from flows.analytics import refresh_analytics
 from flows.evaluate import evaluate_alerts
-from flows.tasks import is_transient
 
 REFERENCE = "reference"
 
@@ -29,10 +27,7 @@ REFERENCE = "reference"
 @task(
     name="fetch-dataset",
     task_run_name="fetch-dataset-{dataset}",
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=is_transient,
+    # No task retries: scrapers.http retries each request (one retry layer).
     timeout_seconds=600,
     cache_policy=NO_CACHE,
 )

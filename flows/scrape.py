@@ -22,8 +22,9 @@ from typing import Any, Literal, cast
 
 from prefect import allow_failure, flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
-from flows import report
+from flows import report, runtime
 from flows.analytics import refresh_analytics
 from flows.evaluate import evaluate_alerts
 from flows.fetchers import Recording, recorded_sources, replay_plan
@@ -97,10 +98,15 @@ async def _outcome(state: State[Any], source: str, origin: str) -> SourceResult:
 
 async def _scrape(
     kind: Kind, sources: list[str] | None, replay_dir: str | None, all_dates: bool
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     from costcurve.config import get_settings
+    from db.pipeline import mark_crashed_runs
 
     logger = get_run_logger()
+    # The periodic check for runs a dead process left "running" (kill -9, OOM).
+    crashed = await asyncio.to_thread(mark_crashed_runs, runtime.engine())
+    if crashed:
+        logger.warning("marked %d runs left running by a dead process as crashed", crashed)
     configured = get_settings().replay_dir
     replay = Path(replay_dir) if replay_dir else configured
     if replay is not None and not replay.is_dir():
@@ -144,7 +150,18 @@ async def _scrape(
             f"every {kind} source failed: "
             + "; ".join(f"{r.source}: {r.error}" for r in results if r.error)
         )
+    if summary["sources_failed"]:
+        # The others' data landed; the run is still red in the Prefect UI, naming who failed.
+        return Failed(message=failure_message(summary), data=summary)
     return summary
+
+
+def failure_message(summary: dict[str, Any]) -> str:
+    """``1 of 3 sources failed: deepseek (parse failed: ...)``, for the flow run's state."""
+    failed: dict[str, list[str]] = summary["sources_failed"]
+    total = len(summary["sources_ok"]) + len(failed)
+    named = "; ".join(f"{source} ({errors[0][:200]})" for source, errors in failed.items())
+    return f"{len(failed)} of {total} sources failed: {named}"
 
 
 @flow(
@@ -154,7 +171,7 @@ async def _scrape(
 )
 async def scrape_llm_prices(
     sources: list[str] | None = None, replay_dir: str | None = None, all_dates: bool = False
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     """Scrape LLM token prices.
 
     Args:
@@ -172,7 +189,7 @@ async def scrape_llm_prices(
 )
 async def scrape_gpu_rates(
     sources: list[str] | None = None, replay_dir: str | None = None, all_dates: bool = False
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     """Scrape GPU rental rates.
 
     Args:

@@ -8,7 +8,6 @@ steps are tested without a Prefect server. Every attempt leaves a
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from sqlalchemy import Engine
 from costcurve.core.observations import Observation
 from db.ingest import PRICE_FIELDS, PriceChange
 from db.ingest_kinds import same_values
+from db.pipeline import RunSpec
 from flows.fetchers import Snapshot
 
 
@@ -50,22 +50,13 @@ def parse_snapshot(snapshot: Snapshot) -> list[Observation]:
     return parse_source(snapshot.source, snapshot.raw, observed_at=snapshot.observed_at)
 
 
-def _register_source(engine: Engine, source: str) -> None:
-    from db.pipeline import ensure_source
-    from scrapers.registry import get_source
-
-    with engine.begin() as conn:
-        ensure_source(conn, get_source(source).SOURCE)
-
-
 def record_failure(
     engine: Engine,
     source: str,
     error: BaseException,
     snapshot: Snapshot | None,
+    spec: RunSpec,
     *,
-    trigger: str,
-    flow_run_id: uuid.UUID | None,
     origin: str,
 ) -> SourceResult:
     """A fetch or parse that failed for good: a failed pipeline run with the error.
@@ -73,60 +64,36 @@ def record_failure(
     A response that was fetched but did not parse is archived all the same, so
     it can be re-parsed once the parser is fixed. Nothing is versioned.
     """
-    from db.pipeline import archive_snapshot, finish_run, start_run
+    from db.pipeline import recorded_run
+    from scrapers.registry import get_source
 
-    _register_source(engine, source)
     step = "parse" if snapshot is not None else "fetch"
     message = str(error) if step == "parse" else f"{type(error).__name__}: {error}"
-    observed_at = snapshot.observed_at if snapshot else None
-    run_id = start_run(
-        engine, source, trigger=trigger, observed_at=observed_at, flow_run_id=flow_run_id
-    )
-    sha = None
-    if snapshot is not None:
-        with engine.begin() as conn:
-            sha = archive_snapshot(
-                conn, source, snapshot.raw, url=snapshot.url, fetched_at=snapshot.observed_at
-            )
     error_text = f"{step} failed: {message}"
-    finish_run(engine, run_id, status="failed", error=error_text, snapshot_sha256=sha)
-    return SourceResult(source, "failed", run_id, observed_at, origin, error=error_text)
+    with recorded_run(engine, get_source(source).SOURCE, spec) as run:
+        if snapshot is not None:
+            run.archive(snapshot.raw, url=snapshot.url, fetched_at=snapshot.observed_at)
+        run.fail(error_text)
+    return SourceResult(source, "failed", run.run_id, spec.observed_at, origin, error=error_text)
 
 
 def persist_snapshot(
-    engine: Engine,
-    snapshot: Snapshot,
-    observations: list[Observation],
-    *,
-    trigger: str,
-    flow_run_id: uuid.UUID | None,
+    engine: Engine, snapshot: Snapshot, observations: list[Observation], spec: RunSpec
 ) -> SourceResult:
     """Archive the raw response and version its observations (db/ingest.py rules)."""
-    from db.pipeline import archive_snapshot, ingest_observations, start_run
+    from db.pipeline import IngestOptions, recorded_run, version_observations
     from scrapers.registry import get_source
 
-    source = snapshot.source
-    _register_source(engine, source)
-    run_id = start_run(
-        engine, source, trigger=trigger, observed_at=snapshot.observed_at, flow_run_id=flow_run_id
-    )
-    with engine.begin() as conn:
-        sha = archive_snapshot(
-            conn, source, snapshot.raw, url=snapshot.url, fetched_at=snapshot.observed_at
-        )
-    outcome = ingest_observations(
-        engine,
-        source,
-        observations,
-        run_id=run_id,
-        listing_complete=get_source(source).SOURCE.listing_complete,
-        snapshot_sha256=sha,
-    )
+    info = get_source(snapshot.source).SOURCE
+    with recorded_run(engine, info, spec) as run:
+        run.archive(snapshot.raw, url=snapshot.url, fetched_at=snapshot.observed_at)
+        options = IngestOptions(listing_complete=info.listing_complete)
+        outcome = version_observations(run, observations, options)
     result = outcome.result
     report = SourceResult(
-        source,
+        snapshot.source,
         "succeeded",
-        run_id,
+        outcome.run_id,
         snapshot.observed_at,
         snapshot.origin,
         observations=result.observations,

@@ -2,39 +2,31 @@
 
 The tasks are async so that many sources run concurrently in one flow run;
 each runs its blocking step (``flows/steps.py``) in a worker thread. Only the
-fetch touches the network, so only it retries on transient errors
-(exponential backoff with jitter). Parsing is deterministic and never retried.
+fetch touches the network, and its retries live in one place, the polite HTTP
+layer (``scrapers/http.py``: at most ``ATTEMPTS`` requests per URL and run, with
+full-jitter backoff and Retry-After); the task itself does not retry, so the
+attempts do not multiply. Parsing is deterministic and never retried.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
-import httpx
-from prefect import Task, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.objects import State, TaskRun
 from prefect.runtime import task_run
 from prefect.tasks import exponential_backoff
 
 from costcurve.core.observations import Observation
+from db.pipeline import RunSpec
 from flows import runtime, steps
 from flows.fetchers import Recording, Snapshot, fetch_live, read_recording
-from scrapers.http import RETRY_STATUSES
 
 FETCH_TIMEOUT_S = 300  # scrapers.http already waits out Retry-After (<=120 s) inside
 PARSE_TIMEOUT_S = 120
 PERSIST_TIMEOUT_S = 600
-
-
-def is_transient(_task: Task[Any, Any], _run: TaskRun, state: State[Any]) -> bool:
-    """Retry network trouble and server errors; a 403/404 or a bad file will not heal."""
-    exc = state.data
-    if isinstance(exc, httpx.HTTPStatusError):
-        status = exc.response.status_code
-        return status >= 500 or status in RETRY_STATUSES
-    return isinstance(exc, httpx.TransportError | TimeoutError | ConnectionError)
 
 
 def _run_name(step: str) -> Any:
@@ -51,10 +43,6 @@ def _run_name(step: str) -> Any:
 @task(
     name="fetch",
     task_run_name=_run_name("fetch"),
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=is_transient,
     timeout_seconds=FETCH_TIMEOUT_S,
     cache_policy=NO_CACHE,
 )
@@ -93,13 +81,9 @@ async def persist(
     label: str = "",
 ) -> steps.SourceResult:
     """Archive the raw response and version its observations."""
+    spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at)
     return await asyncio.to_thread(
-        steps.persist_snapshot,
-        runtime.engine(),
-        snapshot,
-        observations,
-        trigger=trigger,
-        flow_run_id=runtime.flow_run_id(),
+        steps.persist_snapshot, runtime.engine(), snapshot, observations, spec
     )
 
 
@@ -121,13 +105,12 @@ async def record_failure(
     label: str = "",
 ) -> steps.SourceResult:
     """The failed fetch or parse upstream, as a failed pipeline run (nothing versioned)."""
+    spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at if snapshot else None)
     return await asyncio.to_thread(
-        steps.record_failure,
+        functools.partial(steps.record_failure, origin=origin),
         runtime.engine(),
         source,
         error,
         snapshot,
-        trigger=trigger,
-        flow_run_id=runtime.flow_run_id(),
-        origin=origin,
+        spec,
     )

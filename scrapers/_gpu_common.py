@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from costcurve.catalog.gpus import canonical_gpu
-from scrapers.base import GpuRate, ParseError, tidy, to_decimal
+from costcurve.core.formulas import usd_per_gpu_hour
+from scrapers.base import GpuRate, ParseError, to_decimal
 
 
 def positive_price(value: Any) -> Decimal | None:
@@ -23,7 +24,7 @@ def positive_price(value: Any) -> Decimal | None:
 
 
 def per_gpu(instance_price: Decimal, gpu_count: int) -> Decimal:
-    return tidy(instance_price / gpu_count)
+    return usd_per_gpu_hour(instance_price, gpu_count)
 
 
 class Skips:

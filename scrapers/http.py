@@ -18,6 +18,8 @@ import httpx
 
 USER_AGENT = "costcurve/0.1 (+https://github.com/costcurve/costcurve; price research bot)"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# The one retry layer of a fetch: requests per URL and run (README "Orchestration").
+ATTEMPTS = 4
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 _host_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
@@ -60,7 +62,7 @@ def request_bytes(
     json: Any = None,
     params: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
-    attempts: int = 4,
+    attempts: int = ATTEMPTS,
     backoff_base: float = 1.0,
 ) -> bytes:
     """Fetch ``url`` and return the body, retrying transient failures."""

@@ -49,10 +49,18 @@ def _models(doc: Any) -> list[dict[str, Any]]:
     )
 
 
+# The one documented sentinel: "-1" per token means "routed, the price depends on
+# the target" (router pseudo-models such as openrouter/auto). It arrives scaled.
+ROUTED_SENTINEL = Decimal(-1_000_000)
+
+
 def _price(pricing: dict[str, Any], key: str) -> Decimal | None:
     value = per_token_to_per_mtok(pricing.get(key))
-    # Negative values are sentinels ("-1": routed, price depends on the target).
-    return None if value is None or value < 0 else value
+    if value is None or value == ROUTED_SENTINEL:
+        return None
+    if value < 0:
+        raise ParseError("openrouter", f"negative price pricing.{key}={pricing.get(key)!r}")
+    return value
 
 
 def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
@@ -66,8 +74,14 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
         completion = per_token_to_per_mtok(pricing.get("completion"))
         if prompt is None or completion is None:
             raise ParseError("openrouter", f"{entry['id']}: pricing lacks prompt/completion")
-        if prompt < 0 or completion < 0:
+        if ROUTED_SENTINEL in (prompt, completion):
             continue  # router pseudo-models (openrouter/auto): no price of their own
+        if prompt < 0 or completion < 0:
+            raise ParseError(
+                "openrouter",
+                f"{entry['id']}: negative price {pricing.get('prompt')!r}/"
+                f"{pricing.get('completion')!r} (only -1 is a documented sentinel)",
+            )
         listing = _Listing(entry["id"], entry.get("name"), observed_at)
         out.append(_observation(listing, pricing, None))
         for override in pricing.get("overrides") or []:

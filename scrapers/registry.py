@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Protocol, cast
 
 import httpx
+from pydantic import ValidationError
 
 import scrapers
 from costcurve.catalog import resolve_model
@@ -56,10 +57,43 @@ def parse_source(slug: str, raw: bytes, *, observed_at: datetime) -> list[Observ
     Never returns an empty list: a page without prices is a ParseError.
     """
     module = get_source(slug)
-    observations = module.parse(raw, observed_at=observed_at)
+    try:
+        observations = module.parse(raw, observed_at=observed_at)
+    except ParseError:
+        raise
+    except _MALFORMED as exc:
+        # A recognised page with a bad value in it: name the value, lose nothing.
+        raise ParseError(slug, f"malformed value: {describe_error(exc)}") from exc
     if not observations:
         raise ParseError(slug, "no prices found: the page structure has probably changed")
+    _reject_duplicates(slug, observations)
     return [_resolve(obs) for obs in observations]
+
+
+# What a parser raises when a field holds something it cannot read.
+_MALFORMED = (ValueError, ArithmeticError, TypeError, KeyError, IndexError, AttributeError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The field and offending value of a validation error, else the error's own words."""
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:3]:
+            field = ".".join(str(p) for p in error.get("loc", ())) or "value"
+            parts.append(f"{field}={error.get('input')!r}: {error.get('msg')}")
+        return "; ".join(parts)
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _reject_duplicates(slug: str, observations: list[Observation]) -> None:
+    """One listing naming the same offering twice cannot say which price is right."""
+    seen: dict[tuple[object, ...], Observation] = {}
+    for obs in observations:
+        key = obs.offering_key()
+        if key in seen:
+            raise ParseError(slug, f"offering listed twice in one snapshot: {key}")
+        seen[key] = obs
 
 
 def _resolve(obs: Observation) -> Observation:

@@ -17,7 +17,7 @@ from costcurve.alerts.evaluate import evaluate_rules
 from costcurve.alerts.values import current_value
 from costcurve.catalog.models import load_models
 from costcurve.core.observations import LlmPrice, Observation
-from db.pipeline import ensure_source, ingest_observations, start_run
+from db.pipeline import IngestOptions, ingest_observations
 from scrapers.registry import get_source
 from tests.test_alerts_delivery import count, ingest_runpod, make_rule
 
@@ -54,11 +54,11 @@ def price(
 
 def ingest(engine: Engine, prices: list[LlmPrice], *, complete: bool = False) -> None:
     observations: list[Observation] = list(prices)
-    with engine.begin() as conn:
-        ensure_source(conn, get_source("openrouter").SOURCE)
-    run_id = start_run(engine, "openrouter", trigger="cli")
     ingest_observations(
-        engine, "openrouter", observations, run_id=run_id, listing_complete=complete
+        engine,
+        get_source("openrouter").SOURCE,
+        observations,
+        IngestOptions(listing_complete=complete),
     )
 
 
@@ -277,3 +277,32 @@ def test_gpu_value_is_the_minimum_over_providers_for_that_pricing(engine: Engine
     assert value(engine, gpu, "usd_per_gpu_hour") == Decimal("2.99")
     assert value(engine, gpu | {"provider": "runpod"}, "usd_per_gpu_hour") == Decimal("2.99")
     assert value(engine, gpu | {"provider": "lambda"}, "usd_per_gpu_hour") is None
+
+
+def test_a_revoked_keys_rules_stop_firing_and_a_rotated_key_takes_them_over(
+    engine: Engine,
+) -> None:
+    from costcurve.alerts.admin import all_rules, delete_rule
+    from costcurve.alerts.keys import create_key, revoke_key, rotate_key
+
+    owner = create_key(engine, "finops")
+    rule = make_rule(
+        engine, CHANNEL, target=llama_target(), metric="output", threshold="0.30", key_id=owner.id
+    )
+    ingest(engine, [price("deepinfra", "0.20", "0.40", 0)])
+    evaluate_rules(engine)
+    revoke_key(engine, owner.id)
+    ingest(engine, [price("deepinfra", "0.20", "0.25", 1)])
+    assert evaluate_rules(engine) == [], "a revoked key's rule must not fire"
+    assert events(engine, rule) == []
+    [listed] = [r for r in all_rules(engine) if r.id == rule]
+    assert listed.key_revoked and listed.key_name == "finops"
+
+    # The owner gets a successor key (even for a key already revoked) that owns the rules.
+    successor = rotate_key(engine, owner.id)
+    [moved] = [r for r in all_rules(engine) if r.id == rule]
+    assert (moved.api_key_id, moved.key_revoked) == (successor.id, False)
+    ingest(engine, [price("deepinfra", "0.20", "0.35", 2)])
+    ingest(engine, [price("deepinfra", "0.20", "0.28", 3)])
+    assert evaluate_rules(engine), "the rotated key's rule fires again"
+    assert delete_rule(engine, rule) and not [r for r in all_rules(engine) if r.id == rule]

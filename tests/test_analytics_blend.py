@@ -7,7 +7,7 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from costcurve.analytics.blend import BlendRatio, blended_price, price_expr
+from costcurve.analytics.blend import BlendRatio, price_expr
 from costcurve.analytics.money import to_float, to_float_prices
 
 
@@ -28,14 +28,13 @@ def test_blended_price_defaults_to_three_input_one_output() -> None:
     assert out[0] == pytest.approx(0.2725)
     assert out[1] == pytest.approx(6.0)
     assert out[2] is None  # a missing side makes the blend unknown
-    assert blended_price(0.23, 0.40) == pytest.approx(0.2725)
 
 
 def test_blend_ratio_is_configurable() -> None:
-    even = BlendRatio(input_weight=1, output_weight=1)
+    even = BlendRatio(input_weight=Decimal(1), output_weight=Decimal(1))
     out = _prices().select(price_expr("blended", even))["usd_per_mtok"].to_list()
     assert out[:2] == pytest.approx([0.315, 9.0])
-    output_only = BlendRatio(input_weight=0, output_weight=1)
+    output_only = BlendRatio(input_weight=Decimal(0), output_weight=Decimal(1))
     # A zero weight ignores that side entirely, even when it is missing.
     assert _prices().select(price_expr("blended", output_only))["usd_per_mtok"].to_list() == [
         pytest.approx(0.40),
@@ -54,9 +53,9 @@ def test_bad_metric_and_ratio_are_rejected() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
         price_expr("cached")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        BlendRatio(input_weight=-1)
+        BlendRatio(input_weight=Decimal(-1))
     with pytest.raises(ValueError):
-        BlendRatio(input_weight=0, output_weight=0)
+        BlendRatio(input_weight=Decimal(0), output_weight=Decimal(0))
 
 
 def test_to_float_prices_converts_decimal_columns_only() -> None:
@@ -80,3 +79,12 @@ def test_to_float_scalar_boundary() -> None:
     assert to_float(None) is None
     with pytest.raises(ValueError):
         to_float("cheap")
+
+
+def test_the_exact_blend_matches_the_polars_expression_and_parses_its_label() -> None:
+    ratio = BlendRatio.parse("3:1")
+    assert ratio.blend(Decimal("0.23"), Decimal("0.40")) == Decimal("0.2725")
+    assert ratio.label == "3:1"
+    assert BlendRatio.parse("1:1").blend(Decimal("3"), Decimal("15")) == Decimal("9")
+    with pytest.raises(ValueError, match="3:1"):
+        BlendRatio.parse("three")

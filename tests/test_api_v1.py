@@ -225,3 +225,56 @@ def test_read_routes_carry_etag_and_cache_control(api: httpx.Client, path: str) 
     assert response.status_code == 200, response.text
     assert response.headers["etag"].startswith('"')
     assert "max-age=" in response.headers["cache-control"]
+
+
+def _money_values(doc: object, path: str = "") -> Iterator[tuple[str, object]]:
+    """Every value whose key names a USD amount, anywhere in a JSON document."""
+    if isinstance(doc, dict):
+        for key, value in doc.items():
+            if "usd" in key and not isinstance(value, dict | list):
+                yield f"{path}.{key}", value
+            yield from _money_values(value, f"{path}.{key}")
+    elif isinstance(doc, list):
+        for i, item in enumerate(doc):
+            yield from _money_values(item, f"{path}[{i}]")
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/v1/prices?limit=1000",
+        "/v1/gpu-rates?limit=1000",
+        "/v1/prices/history?provider=anthropic&model=claude-opus-4.1",
+        "/v1/changes",
+        "/v1/self-hosted",
+    ],
+)
+def test_every_money_value_is_an_exact_json_number_never_a_string(
+    api: httpx.Client, route: str
+) -> None:
+    response = api.get(route)
+    assert response.status_code == 200, response.text
+    values = list(_money_values(response.json(parse_float=Decimal)))
+    for where, value in values:
+        assert value is None or isinstance(value, int | Decimal), (where, value)
+    if route.startswith(("/v1/prices?", "/v1/gpu-rates?")):
+        assert values, f"{route} carried no money values"
+
+
+def test_price_listings_carry_every_value_column_of_the_version_table(api: httpx.Client) -> None:
+    """Column lists are derived from the tables: the 1h cache-write price is not forgotten."""
+    from db.queries import LLM
+
+    item = api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"][0]
+    assert {c.name for c in LLM.value_columns()} <= set(item)
+    assert "cache_write_1h_usd_per_mtok" in item
+    header = api.get("/v1/prices", params={"format": "csv"}).text.splitlines()[0].split(",")
+    assert header == list(LLM.listing_names()) + ["tier"]
+    assert any(
+        r["cache_write_1h_usd_per_mtok"] not in ("", None)
+        for r in csv.DictReader(
+            io.StringIO(
+                api.get("/v1/prices", params={"format": "csv", "provider": "anthropic"}).text
+            )
+        )
+    )

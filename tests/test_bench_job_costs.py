@@ -34,7 +34,7 @@ from costcurve.benchmarks.results import import_result_file
 from costcurve.core.observations import GpuRate, Observation
 from db.benchmarks import load_points, store_points
 from db.models import BenchmarkResult, PipelineRun
-from db.pipeline import ensure_source, ingest_observations, ingest_raw, start_run
+from db.pipeline import IngestOptions, SourceRow, ingest_observations, ingest_raw
 from db.selfhost_costs import headline_costs, self_hosted_costs
 from tests.support import DATASETS, FIXTURES, observed_at_for, require_shared
 
@@ -228,10 +228,12 @@ def test_the_cheapest_usable_offering_prices_a_point(engine: Engine) -> None:
         rate("vast", "0.90", statistic="min"),
         rate("vast", "3.20", statistic="median"),
     ]
-    with engine.begin() as conn:
-        ensure_source(conn, slug="reference", kind="reference")
-    run_id = start_run(engine, "reference", trigger="cli")
-    ingest_observations(engine, "reference", observations, run_id=run_id, listing_complete=False)
+    ingest_observations(
+        engine,
+        SourceRow("reference", "reference"),
+        observations,
+        IngestOptions(listing_complete=False),
+    )
     with engine.connect() as conn:
         (item,) = self_hosted_costs(conn)
     cost = item["costs"]["on_demand"]

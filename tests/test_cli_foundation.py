@@ -97,3 +97,27 @@ def test_health_reports_unreachable_database_as_503() -> None:
         response = httpx.get(f"{server.url}/health", timeout=10)
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
+
+
+def test_short_help_and_version_work() -> None:
+    from costcurve import __version__
+
+    short = cli("-h")
+    assert short.returncode == 0 and "Usage:" in short.stdout and "COMMAND" in short.stdout
+    version = cli("--version")
+    assert (version.returncode, version.stdout.strip()) == (0, f"costcurve {__version__}")
+
+
+def test_an_unreachable_database_is_one_error_line_without_a_traceback() -> None:
+    result = cli("db", "current", db_url="postgresql://nobody:x@127.0.0.1:1/none")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: cannot reach the database:")
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback_of_an_unexpected_error() -> None:
+    result = cli("--debug", "db", "current", db_url="postgresql://nobody:x@127.0.0.1:1/none")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr

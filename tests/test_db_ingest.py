@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select, text
 
 from db.ingest import ingest
 from db.models import LlmPriceVersion, PipelineRun
-from db.pipeline import ensure_source, ingest_raw
+from db.pipeline import SourceRow, ensure_source, ingest_raw
 from db.queries import llm_history, llm_prices_as_of
 from scrapers import LlmPrice, ParseError
 
@@ -35,7 +35,7 @@ def price(model: str, inp: str, out: str, at: datetime, **kw: object) -> LlmPric
 
 def run(engine: Engine, observations: list[LlmPrice], *, complete: bool = True):
     with engine.begin() as conn:
-        ensure_source(conn, slug="openrouter", kind="llm_price", listing_complete=True)
+        ensure_source(conn, SourceRow("openrouter", "llm_price", listing_complete=True))
         return ingest(conn, "openrouter", observations, listing_complete=complete)
 
 
@@ -92,7 +92,7 @@ def test_as_of_query_returns_the_price_in_effect_at_any_instant(engine: Engine) 
 
 def test_belief_query_ignores_what_was_recorded_later(engine: Engine) -> None:
     with engine.begin() as conn:
-        ensure_source(conn, slug="openrouter", kind="llm_price", listing_complete=True)
+        ensure_source(conn, SourceRow("openrouter", "llm_price", listing_complete=True))
         ingest(
             conn, "openrouter", [price("a/x", "1", "2", T0)], listing_complete=True, recorded_at=T0
         )
@@ -151,7 +151,7 @@ def test_two_concurrent_ingests_of_one_snapshot_create_no_duplicate_versions(
     engine: Engine,
 ) -> None:
     with engine.begin() as conn:
-        ensure_source(conn, slug="openrouter", kind="llm_price", listing_complete=True)
+        ensure_source(conn, SourceRow("openrouter", "llm_price", listing_complete=True))
     snapshot = [price(f"m/{i}", str(i + 1), "2", T0) for i in range(200)]
     barrier = threading.Barrier(4)
     errors: list[BaseException] = []

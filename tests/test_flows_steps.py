@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -15,17 +14,15 @@ import pytest
 from sqlalchemy import Engine, text
 
 from costcurve.core.observations import ParseError
-from flows import report
+from db.pipeline import RunSpec
 from flows.fetchers import Snapshot, read_recording, recorded_sources, recordings, replay_plan
 from flows.steps import (
-    SourceResult,
     parse_snapshot,
     percent_change,
     persist_snapshot,
     record_failure,
 )
-from flows.tasks import is_transient
-from tests.support import FIXTURES, fixture_files, observed_at_for, require_shared
+from tests.support import FIXTURES, observed_at_for, require_shared
 
 FLOW_RUN = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
@@ -99,15 +96,19 @@ def _runs(engine: Engine) -> list[Any]:
         return list(conn.execute(text(query)).all())
 
 
+def _spec(snapshot: Snapshot, trigger: str) -> RunSpec:
+    return RunSpec(trigger, FLOW_RUN, snapshot.observed_at)
+
+
 def test_persist_versions_a_snapshot_once_and_links_the_flow_run(engine: Engine) -> None:
     require_shared()
     path = FIXTURES / "openrouter" / "api_v1_models_data_2026-07-17.json"
     snapshot = _snapshot(path)
     observations = parse_snapshot(snapshot)
-    first = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=FLOW_RUN)
+    first = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
     assert first.status == "succeeded" and first.new_versions == len(observations) > 300
     assert first.new_offerings == first.new_versions and first.changes == []
-    again = persist_snapshot(engine, snapshot, observations, trigger="replay", flow_run_id=FLOW_RUN)
+    again = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
     assert (again.new_versions, again.closed_versions) == (0, 0)
     assert again.unchanged == len(observations)
     runs = _runs(engine)
@@ -119,9 +120,8 @@ def test_a_price_that_moved_is_a_change_row_with_its_percent(engine: Engine) -> 
     folder = FIXTURES / "openrouter"
     for name in ("api_v1_models_data_2026-07-17.json", "api_v1_models_data_2026-07-21.json"):
         snapshot = _snapshot(folder / name)
-        result = persist_snapshot(
-            engine, snapshot, parse_snapshot(snapshot), trigger="flow", flow_run_id=None
-        )
+        spec = RunSpec("flow", None, snapshot.observed_at)
+        result = persist_snapshot(engine, snapshot, parse_snapshot(snapshot), spec)
     rows = {(r["offering"], r["price"]): r for r in result.changes}
     hy3_in = rows[("tencent/hy3", "input_usd_per_mtok")]
     assert (hy3_in["old"], hy3_in["new"], hy3_in["change_pct"]) == ("0.2", "0.14", "-30.0%")
@@ -142,8 +142,7 @@ def test_a_parse_failure_is_a_failed_run_that_keeps_the_raw_response(engine: Eng
         "openrouter",
         caught.value,
         snapshot,
-        trigger="flow",
-        flow_run_id=FLOW_RUN,
+        _spec(snapshot, "flow"),
         origin="f",
     )
     assert result.status == "failed" and result.error and result.error.startswith("parse failed")
@@ -156,9 +155,8 @@ def test_a_parse_failure_is_a_failed_run_that_keeps_the_raw_response(engine: Eng
 
 def test_a_fetch_failure_is_a_failed_run_without_a_snapshot(engine: Engine) -> None:
     error = httpx.ConnectError("connection refused")
-    result = record_failure(
-        engine, "xai", error, None, trigger="flow", flow_run_id=FLOW_RUN, origin="network"
-    )
+    spec = RunSpec("flow", FLOW_RUN, None)
+    result = record_failure(engine, "xai", error, None, spec, origin="network")
     assert result.error == "fetch failed: ConnectError: connection refused"
     (run,) = _runs(engine)
     assert run[:5] == ("xai", "failed", FLOW_RUN, "flow", False)
@@ -173,78 +171,44 @@ def test_percent_change(old: str | None, new: str, expected: str | None) -> None
     assert value == expected
 
 
-def _state(exc: BaseException) -> SimpleNamespace:
-    return SimpleNamespace(data=exc)
+def test_fetch_tasks_do_not_retry_so_attempts_do_not_multiply() -> None:
+    from flows.backfill import fetch_dataset
+    from flows.tasks import fetch
+
+    assert fetch.retries == 0
+    assert fetch_dataset.retries == 0
 
 
-def _status_error(status: int) -> httpx.HTTPStatusError:
-    request = httpx.Request("GET", "https://example.com")
-    return httpx.HTTPStatusError("x", request=request, response=httpx.Response(status))
+@pytest.mark.parametrize("status", [503, 429])
+def test_the_http_layer_makes_exactly_its_attempts_against_a_failing_host(status: int) -> None:
+    from scrapers.http import ATTEMPTS, request_bytes
+
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status)
+
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(httpx.HTTPStatusError),
+    ):
+        request_bytes(client, f"https://failing.invalid/{status}", backoff_base=0.0)
+    assert len(calls) == ATTEMPTS == 4
 
 
-@pytest.mark.parametrize(
-    ("exc", "retry"),
-    [
-        (httpx.ConnectTimeout("slow"), True),
-        (_status_error(503), True),
-        (_status_error(429), True),
-        (_status_error(403), False),
-        (_status_error(404), False),
-        (FileNotFoundError("gone"), False),
-        (ParseError("xai", "changed"), False),
-    ],
-)
-def test_only_transient_fetch_errors_are_retried(exc: BaseException, retry: bool) -> None:
-    assert is_transient(None, None, _state(exc)) is retry  # type: ignore[arg-type]
+def test_a_permanent_http_error_is_not_retried() -> None:
+    from scrapers.http import request_bytes
 
+    calls: list[httpx.Request] = []
 
-def _result(source: str, status: str = "succeeded", **kw: object) -> SourceResult:
-    when = datetime(2026, 8, 3, tzinfo=UTC)
-    return SourceResult(source, status, 1, when, "/r/x_2026-08-03.json", **kw)  # type: ignore[arg-type]
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(404)
 
-
-def test_summary_markdown_lists_sources_counts_and_errors() -> None:
-    results = [
-        _result("xai", new_versions=6, observations=6),
-        _result("moonshot", "failed", error="parse failed: moonshot: overview | no prices"),
-    ]
-    text_ = report.markdown("llm_price", results, ["groq: nothing recorded"])
-    assert "**1 sources ok, 1 failed**" in text_
-    assert "| xai | 2026-08-03 `x_2026-08-03.json` | ok | 1 | 6 | 6 | 0 | 0 |" in text_
-    assert "- **moonshot**: parse failed: moonshot: overview \\| no prices" in text_
-    assert "- groq: nothing recorded" in text_
-    summary = report.summary(results, [])
-    assert summary["sources_ok"] == ["xai"] and list(summary["sources_failed"]) == ["moonshot"]
-
-
-def test_links_point_at_the_cost_curves_of_affected_tiers_and_moved_gpu_rates() -> None:
-    from costcurve.catalog import load_models
-
-    frontier = next(m for m in load_models().values() if m.tier == "frontier")
-    results = [
-        _result("openrouter", affected_models={frontier.slug, "not-in-catalog"}),
-        _result("runpod", affected_gpus={"H100-SXM-80GB"}),
-    ]
-    links = report.curve_links(results, "http://api")
-    assert links == [
-        ("http://api/v1/cost-curve?tier=frontier", "cost curve, frontier tier"),
-        ("http://api/v1/gpu-rates?gpu=H100-SXM-80GB", "GPU rates, H100-SXM-80GB"),
-    ]
-    only_new = [_result("runpod", gpu_rates_added=3)]
-    assert report.curve_links(only_new, "http://api") == [
-        ("http://api/v1/gpu-rates", "GPU rates, all")
-    ]
-
-
-def test_artifact_keys_are_lowercase_dashes() -> None:
-    assert report._key("GPU rates, H100-SXM-80GB") == "gpu-rates-h100-sxm-80gb"
-
-
-def test_every_fixture_source_folder_used_by_replay_is_a_registered_source() -> None:
-    require_shared()
-    from scrapers.registry import sources
-
-    found = recorded_sources(FIXTURES, set(sources()))
-    assert "openrouter_frontend" not in found
-    assert {"openrouter", "runpod", "litellm"} <= set(found)
-    assert fixture_files("openrouter")  # the support helper sees the same files
+    with (
+        httpx.Client(transport=httpx.MockTransport(handler)) as client,
+        pytest.raises(httpx.HTTPStatusError),
+    ):
+        request_bytes(client, "https://failing.invalid/404", backoff_base=0.0)
+    assert len(calls) == 1

@@ -171,10 +171,12 @@ def _send(job: _Job, logs: _ThreadLogs, allow_private: bool) -> _Outcome:
 
 _CANCEL = text(
     """
-    UPDATE alert_delivery d SET status = 'cancelled', last_error = 'the rule was deleted'
-    FROM alert_event e JOIN alert_rule r ON r.id = e.rule_id
+    UPDATE alert_delivery d SET status = 'cancelled',
+        last_error = CASE WHEN k.revoked_at IS NOT NULL THEN 'the rule''s API key was revoked'
+                          ELSE 'the rule was deleted' END
+    FROM alert_event e JOIN alert_rule r ON r.id = e.rule_id JOIN api_key k ON k.id = r.api_key_id
     WHERE d.event_id = e.id AND d.status = 'pending'
-      AND (r.deleted_at IS NOT NULL OR NOT r.active)
+      AND (r.deleted_at IS NOT NULL OR NOT r.active OR k.revoked_at IS NOT NULL)
     """
 )
 _CLAIM = text(

@@ -54,12 +54,14 @@ from costcurve.alerts.values import Contribution, load_contributions, value_at, 
 from db.models import (
     AlertDelivery,
     AlertRule,
+    ApiKey,
 )
 
 LOOKBACK = timedelta(hours=1)
 
 _rules = AlertRule.__table__  # type: ignore[attr-defined]
 _deliveries = AlertDelivery.__table__  # type: ignore[attr-defined]
+_keys = ApiKey.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,13 @@ def evaluate_rules(engine: Engine, *, since: datetime | None = None) -> list[int
                 _rules.c.created_at,
                 _rules.c.evaluated_through,
             )
-            .where(_rules.c.active.is_(True), _rules.c.deleted_at.is_(None))
+            .join(_keys, _keys.c.id == _rules.c.api_key_id)
+            # A revoked key's rules stop firing (they stay listed, as revoked, for admins).
+            .where(
+                _rules.c.active.is_(True),
+                _rules.c.deleted_at.is_(None),
+                _keys.c.revoked_at.is_(None),
+            )
             .order_by(_rules.c.id)
         ).all()
         for rule in rules:

@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
-from db.models import ApiKey
+from db.models import AlertRule, ApiKey
 
 KEY_PREFIX = "cc_"
 PREFIX_LENGTH = 11  # "cc_" + 8 characters; the column holds 12
 _keys = ApiKey.__table__  # type: ignore[attr-defined]
+_rules = AlertRule.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,22 @@ def create_key(engine: Engine, name: str) -> NewKey:
     name = name.strip()
     if not name:
         raise ValueError("an API key needs a non-empty name")
-    secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
-        key_id = conn.execute(
-            insert(_keys)
-            .values(
-                name=name,
-                key_prefix=secret[:PREFIX_LENGTH],
-                key_sha256=hash_key(secret),
-                created_at=datetime.now(UTC),
-            )
-            .returning(_keys.c.id)
-        ).scalar_one()
+        return _insert_key(conn, name)
+
+
+def _insert_key(conn: Connection, name: str) -> NewKey:
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_id = conn.execute(
+        insert(_keys)
+        .values(
+            name=name,
+            key_prefix=secret[:PREFIX_LENGTH],
+            key_sha256=hash_key(secret),
+            created_at=datetime.now(UTC),
+        )
+        .returning(_keys.c.id)
+    ).scalar_one()
     return NewKey(int(key_id), name, secret[:PREFIX_LENGTH], secret)
 
 
@@ -94,3 +99,23 @@ def revoke_key(engine: Engine, key_id: int) -> bool:
             .values(revoked_at=datetime.now(UTC))
         ).rowcount
     return bool(done)
+
+
+def rotate_key(engine: Engine, key_id: int) -> NewKey:
+    """A new key for the owner of ``key_id`` (same name) that takes over its alert rules.
+
+    The old key is revoked in the same transaction, so the rules never fire
+    under a revoked key and are never without an owner who can delete them.
+    """
+    with engine.begin() as conn:
+        name = conn.execute(select(_keys.c.name).where(_keys.c.id == key_id)).scalar_one_or_none()
+        if name is None:
+            raise ValueError(f"no API key {key_id}")
+        new = _insert_key(conn, str(name))
+        conn.execute(update(_rules).where(_rules.c.api_key_id == key_id).values(api_key_id=new.id))
+        conn.execute(
+            update(_keys)
+            .where(_keys.c.id == key_id, _keys.c.revoked_at.is_(None))
+            .values(revoked_at=datetime.now(UTC))
+        )
+    return new

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, or_, select, text
 
 from costcurve.catalog.models import load_models
+from costcurve.core.formulas import DEFAULT_BLEND
+from costcurve.core.formulas import usd_per_mtok as selfhosted_usd_per_mtok
 from db.countable_sql import COUNTABLE_LLM_SQL, GPU_NOT_EXCLUDED_SQL
 from db.models import (
     BenchmarkResult,
@@ -120,7 +122,7 @@ def _token_value(metric: str, input_: Decimal | None, output: Decimal | None) ->
         return output
     if input_ is None or output is None:
         return None
-    return (3 * input_ + output) / 4
+    return DEFAULT_BLEND.blend(input_, output)
 
 
 def _llm(
@@ -239,7 +241,7 @@ def _self_hosted(
     out = []
     for rate in _gpu(conn, gpu, "on_demand", None, lower, upper):
         for bid, per_gpu, recorded in frontier:
-            usd_per_mtok = rate.value / (per_gpu * 3600) * 1_000_000
+            usd_per_mtok = selfhosted_usd_per_mtok(rate.value, per_gpu)
             out.append(
                 Contribution(
                     usd_per_mtok.quantize(SELF_HOSTED_QUANTUM),

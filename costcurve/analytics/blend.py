@@ -8,10 +8,13 @@ one they write. The ratio is configurable for workloads that differ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, get_args
 
 import polars as pl
+
+from costcurve.core.formulas import DEFAULT_BLEND, BlendRatio
+
+__all__ = ["DEFAULT_RATIO", "METRICS", "BlendRatio", "Metric", "check_metric", "price_expr"]
 
 Metric = Literal["input", "output", "blended"]
 METRICS: tuple[str, ...] = get_args(Metric)
@@ -20,25 +23,7 @@ INPUT_COLUMN = "input_usd_per_mtok"
 OUTPUT_COLUMN = "output_usd_per_mtok"
 
 
-@dataclass(frozen=True)
-class BlendRatio:
-    """Weights of input and output tokens in a blended price."""
-
-    input_weight: float = 3.0
-    output_weight: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.input_weight < 0 or self.output_weight < 0:
-            raise ValueError("blend weights must be non-negative")
-        if self.input_weight + self.output_weight <= 0:
-            raise ValueError("at least one blend weight must be positive")
-
-    @property
-    def label(self) -> str:
-        return f"{self.input_weight:g}:{self.output_weight:g}"
-
-
-DEFAULT_RATIO = BlendRatio()
+DEFAULT_RATIO = DEFAULT_BLEND
 
 
 def check_metric(metric: str) -> Metric:
@@ -67,21 +52,14 @@ def price_expr(
     elif metric == "output":
         expr = out
     else:
-        total = ratio.input_weight + ratio.output_weight
+        # The weights of costcurve.core.formulas.BlendRatio, the one definition of
+        # the blend, applied after the money -> float boundary.
+        w_in, w_out = float(ratio.input_weight), float(ratio.output_weight)
+        total = w_in + w_out
         parts = []
-        if ratio.input_weight:
-            parts.append(inp * ratio.input_weight)
-        if ratio.output_weight:
-            parts.append(out * ratio.output_weight)
+        if w_in:
+            parts.append(inp * w_in)
+        if w_out:
+            parts.append(out * w_out)
         expr = (parts[0] if len(parts) == 1 else parts[0] + parts[1]) / total
     return expr.cast(pl.Float64).alias("usd_per_mtok")
-
-
-def blended_price(
-    input_usd_per_mtok: float, output_usd_per_mtok: float, ratio: BlendRatio = DEFAULT_RATIO
-) -> float:
-    """Scalar blend, e.g. ``blended_price(0.23, 0.40) == 0.2725``."""
-    total = ratio.input_weight + ratio.output_weight
-    return (
-        ratio.input_weight * input_usd_per_mtok + ratio.output_weight * output_usd_per_mtok
-    ) / total

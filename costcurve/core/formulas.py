@@ -8,6 +8,7 @@ alerts and the analytics.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from costcurve.core.money import MILLION, tidy
@@ -36,14 +37,62 @@ def usd_per_mtok(usd_per_gpu_hour: Decimal, tokens_per_s_per_gpu: Decimal | floa
     return tidy(usd_per_gpu_hour * MILLION / (rate * SECONDS_PER_HOUR))
 
 
-# Epoch AI's blended price: three input tokens per output token (ARCHITECTURE.md).
-BLEND_INPUT_WEIGHT = Decimal(3)
-BLEND_OUTPUT_WEIGHT = Decimal(1)
+def usd_per_gpu_hour(usd_per_instance_hour: Decimal, gpu_count: int) -> Decimal:
+    """The per-GPU price of an instance: its hourly price spread over its GPUs."""
+    if gpu_count < 1:
+        raise ValueError(f"gpu_count must be >= 1, got {gpu_count}")
+    return tidy(usd_per_instance_hour / gpu_count)
 
 
-def blended_usd_per_mtok(input_usd: Decimal | None, output_usd: Decimal | None) -> Decimal | None:
-    """(3 x input + 1 x output) / 4 USD per million tokens; None without both prices."""
-    if input_usd is None or output_usd is None:
-        return None
-    total = BLEND_INPUT_WEIGHT + BLEND_OUTPUT_WEIGHT
-    return tidy((BLEND_INPUT_WEIGHT * input_usd + BLEND_OUTPUT_WEIGHT * output_usd) / total)
+@dataclass(frozen=True)
+class BlendRatio:
+    """Weights of input and output tokens in a blended price (ARCHITECTURE.md).
+
+    3:1 is Epoch AI's and Artificial Analysis's convention (typical workloads
+    read about three tokens for every one they write); 1:1 is a16z's.
+    """
+
+    input_weight: Decimal = Decimal(3)
+    output_weight: Decimal = Decimal(1)
+
+    def __post_init__(self) -> None:
+        for name in ("input_weight", "output_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal):
+                object.__setattr__(self, name, _decimal(value, name))
+        if self.input_weight < 0 or self.output_weight < 0:
+            raise ValueError("blend weights must be non-negative")
+        if self.input_weight + self.output_weight <= 0:
+            raise ValueError("at least one blend weight must be positive")
+
+    @property
+    def label(self) -> str:
+        return f"{self.input_weight.normalize():f}:{self.output_weight.normalize():f}"
+
+    @classmethod
+    def parse(cls, text: str) -> BlendRatio:
+        """``"3:1"`` -> BlendRatio(3, 1); a clear ValueError for anything else."""
+        parts = text.split(":")
+        if len(parts) != 2:
+            raise ValueError(f"blend must look like 3:1, got {text!r}")
+        try:
+            return cls(Decimal(parts[0]), Decimal(parts[1]))
+        except ArithmeticError:
+            raise ValueError(f"blend must look like 3:1, got {text!r}") from None
+
+    def blend(self, input_usd_per_mtok: Decimal, output_usd_per_mtok: Decimal) -> Decimal:
+        """Exact blended USD per million tokens, e.g. 3:1 of 0.23 and 0.40 is 0.2725."""
+        total = self.input_weight + self.output_weight
+        weighted = self.input_weight * input_usd_per_mtok + self.output_weight * output_usd_per_mtok
+        return weighted / total
+
+    def sql(self, input_column: str, output_column: str) -> str:
+        """The same blend as a SQL expression over NUMERIC columns."""
+        total = self.input_weight + self.output_weight
+        return (
+            f"(({self.input_weight:f} * {input_column} + {self.output_weight:f} * {output_column})"
+            f" / {total:f})"
+        )
+
+
+DEFAULT_BLEND = BlendRatio()

@@ -20,22 +20,30 @@ def per_token_to_per_mtok(value: str | float | int | Decimal | None) -> Decimal 
         return None
     try:
         # str() first: a float literal must not leak binary noise into Decimal.
-        result = Decimal(str(value)) * MILLION
+        per_token = Decimal(str(value))
     except InvalidOperation as exc:
         raise ValueError(f"not a number: {value!r}") from exc
-    return tidy(published_price(result))
+    if not per_token.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return tidy(published_price(per_token * MILLION))
 
 
 def tidy(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (20, not 2E+1)."""
     value = value.normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+    # Past 28 digits quantize() cannot write the integer out; keep it as it is (an
+    # absurd magnitude is for the plausibility screen to flag, not for us to crash on).
+    integral = value == value.to_integral() and value.adjusted() < 28
+    return value.quantize(Decimal(1)) if integral else value
 
 
 def to_decimal(value: str | float | int | Decimal) -> Decimal:
     """Parse a price as written on a page ("$1.25", "1,000.5") into a Decimal."""
     text = str(value).strip().replace("$", "").replace(",", "").replace("\u00a0", "")
     try:
-        return tidy(Decimal(text))
+        price = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError(f"not a price: {value!r}") from exc
+    if not price.is_finite():
+        raise ValueError(f"not a finite price: {value!r}")
+    return tidy(price)

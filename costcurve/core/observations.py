@@ -31,6 +31,8 @@ def _aware_utc(value: datetime) -> datetime:
 
 
 def _non_negative(value: Decimal | None) -> Decimal | None:
+    if value is not None and not value.is_finite():
+        raise ValueError(f"prices must be finite numbers, got {value}")
     if value is not None and value < 0:
         raise ValueError("prices are never negative; skip sentinel values explicitly")
     return value

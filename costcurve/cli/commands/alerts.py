@@ -1,4 +1,5 @@
-"""``costcurve alerts evaluate|deliver``: the two steps of the evaluate-alerts flow."""
+"""``costcurve alerts evaluate|deliver|list|delete``: the evaluate-alerts flow's steps,
+and the administrator's view of every rule (including those of revoked keys)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,26 @@ def register(app: typer.Typer) -> None:
                 f"{stats.retrying} to retry, {stats.failed} given up, "
                 f"{stats.cancelled} cancelled"
             )
+
+    @alerts_app.command("list")
+    def list_cmd() -> None:
+        """Every rule of every key (admin view); a revoked key's rules say so and never fire."""
+        from costcurve.alerts.admin import all_rules
+
+        _, engine = database_or_exit(require_head=True)
+        for rule in all_rules(engine):
+            state = "key revoked" if rule.key_revoked else ("active" if rule.active else "paused")
+            typer.echo(
+                f"{rule.id:>5}  key {rule.api_key_id} ({rule.key_name})  {rule.name}  [{state}]"
+            )
+
+    @alerts_app.command("delete")
+    def delete_cmd(rule_id: Annotated[int, typer.Argument(help="Rule id (from `list`)")]) -> None:
+        """Delete a rule whatever key owns it (for rules of revoked keys)."""
+        from costcurve.alerts.admin import delete_rule
+
+        _, engine = database_or_exit(require_head=True)
+        if not delete_rule(engine, rule_id):
+            typer.echo(f"error: no alert rule {rule_id}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"rule {rule_id} deleted")

@@ -57,3 +57,20 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"error: no active key with id {key_id}", err=True)
             raise typer.Exit(1)
         typer.echo(f"key {key_id} revoked")
+
+    @keys_app.command("rotate")
+    def rotate_cmd(key_id: Annotated[int, typer.Argument(help="Key id (from `list`)")]) -> None:
+        """Replace a key: a new key (printed once) takes over its rules; the old is revoked."""
+        from costcurve.alerts.keys import rotate_key
+
+        _, engine = database_or_exit(require_head=True)
+        try:
+            key = rotate_key(engine, key_id)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(key.secret)
+        typer.echo(
+            f"key {key.id} ({key.name!r}) now owns the rules of key {key_id}, which is revoked",
+            err=True,
+        )

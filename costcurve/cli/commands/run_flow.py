@@ -40,6 +40,9 @@ def _parameters(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
+
+
 def _use_local_prefect(settings: Any) -> str:
     """Point Prefect at a running `costcurve up` server, or at a temporary one."""
     import httpx
@@ -55,7 +58,15 @@ def _use_local_prefect(settings: Any) -> str:
         pass
     os.environ.setdefault("PREFECT_HOME", str((settings.data_dir / "prefect").resolve()))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    return "a temporary local Prefect server"
+    # Prefect gives its temporary server 20 s by default; a busy 2-core machine
+    # needs more to migrate and start it (the command says it is waiting).
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_TIMEOUT_S)
+    )
+    return (
+        "a temporary local Prefect server; starting it can take up to "
+        f"{EPHEMERAL_STARTUP_TIMEOUT_S} s"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -130,5 +141,8 @@ def register(app: typer.Typer) -> None:
         if state.is_completed():
             typer.echo(dumps(result))
             return
+        if isinstance(result, dict):  # a scrape whose failed sources are named in the state
+            typer.echo(dumps(result))
+            result = state.message
         typer.echo(f"error: {name} ended {state.type.value}: {result}", err=True)
         raise typer.Exit(1)

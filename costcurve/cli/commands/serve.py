@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Annotated
 
 import typer
@@ -15,16 +16,30 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str | None, typer.Option(help="Bind address")] = None,
         port: Annotated[int | None, typer.Option(help="Port")] = None,
     ) -> None:
-        """Serve the API only; the schema must already be at head."""
+        """Serve the API only; the schema must already be at head.
+
+        SIGTERM or SIGINT stops it gracefully with exit code 0, and stops the
+        embedded database when this command started it.
+        """
         import uvicorn
 
         from api.main import create_app
 
         settings = settings_or_exit()
-        _, engine = database_or_exit(require_head=True)
-        uvicorn.run(
+        database, engine = database_or_exit(require_head=True)
+        config = uvicorn.Config(
             create_app(engine),
             host=host or settings.api_host,
             port=port or settings.api_port,
             proxy_headers=True,
         )
+        # uvicorn re-raises the signal it shut down on once it has restored the
+        # handlers it found: these no-op handlers turn that into a normal return.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: None)
+        try:
+            uvicorn.Server(config).run()
+        finally:
+            engine.dispose()
+            if database.embedded is not None:
+                database.embedded.stop()
