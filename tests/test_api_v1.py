@@ -242,8 +242,8 @@ def _money_values(doc: object, path: str = "") -> Iterator[tuple[str, object]]:
 @pytest.mark.parametrize(
     "route",
     [
-        "/v1/prices?limit=1000",
-        "/v1/gpu-rates?limit=1000",
+        "/v1/prices?limit=1000&include_stale=true",
+        "/v1/gpu-rates?limit=1000&include_stale=true",
         "/v1/prices/history?provider=anthropic&model=claude-opus-4.1",
         "/v1/changes",
         "/v1/self-hosted",
@@ -265,16 +265,14 @@ def test_price_listings_carry_every_value_column_of_the_version_table(api: httpx
     """Column lists are derived from the tables: the 1h cache-write price is not forgotten."""
     from db.queries import LLM
 
-    item = api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"][0]
+    stale = {"include_stale": "true"}  # the recordings are past their horizon today
+    item = api.get("/v1/prices", params={"provider": "anthropic", **stale}).json()["items"][0]
     assert {c.name for c in LLM.value_columns()} <= set(item)
     assert "cache_write_1h_usd_per_mtok" in item
     header = api.get("/v1/prices", params={"format": "csv"}).text.splitlines()[0].split(",")
     assert header == list(LLM.listing_names()) + ["tier"]
+    csv_params = {"format": "csv", "provider": "anthropic", **stale}
     assert any(
         r["cache_write_1h_usd_per_mtok"] not in ("", None)
-        for r in csv.DictReader(
-            io.StringIO(
-                api.get("/v1/prices", params={"format": "csv", "provider": "anthropic"}).text
-            )
-        )
+        for r in csv.DictReader(io.StringIO(api.get("/v1/prices", params=csv_params).text))
     )
