@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from costcurve.core.observations import ParseError, date_from_filename, utc
 from db.backfill import backfill, backfill_litellm_files, load_reference_history
-from db.pipeline import ingest_raw
+from db.pipeline import RunSpec, ingest_raw
 from scrapers.registry import sources
 
 _DAY = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
@@ -75,7 +75,8 @@ def load_everything(engine: Engine, shared: Path) -> LoadReport:
             if day is None:
                 report.undated[f"{slug}/{path.name}"] = when
             try:
-                ingest_raw(engine, slug, path.read_bytes(), observed_at=when, trigger="backfill")
+                spec = RunSpec(trigger="backfill", observed_at=when)
+                ingest_raw(engine, slug, path.read_bytes(), observed_at=when, spec=spec)
                 report.runs += 1
             except ParseError as exc:
                 report.failed.append(f"{slug}/{path.name}: {exc}")
