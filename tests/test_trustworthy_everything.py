@@ -157,3 +157,20 @@ def test_cli_lists_and_decides_anomalies_with_who_and_when(loaded: tuple[Engine,
     assert (row.status, row.decided_by) == ("rejected", "reviewer") and row.decided_at
     missing = cli("anomalies", "accept", "999999999", db_url=url)
     assert missing.returncode == 1 and "no anomaly" in missing.stderr
+
+
+def test_changes_list_no_float_noise_moves(api: str) -> None:
+    from decimal import Decimal
+
+    from costcurve.core.offer_terms import same_price
+
+    def same(a: Any, b: Any) -> bool:
+        if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+            return bool(a == b)
+        return same_price(Decimal(str(a)), Decimal(str(b)))
+
+    rows = _get(api, "/v1/changes", limit=1000)["items"]
+    assert rows
+    for row in rows:
+        names = [k[4:] for k in row if k.startswith("new_")]
+        assert any(not same(row[f"old_{n}"], row[f"new_{n}"]) for n in names), row

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from costcurve.analytics.countable import CountOptions, countable_prices
 from costcurve.core.observations import LlmPrice
 from db.backfill import backfill, backfill_litellm_files
+from db.engine import make_engine
 from db.frames import gpu_versions, llm_versions
 from db.freshness import horizon_of
 from db.ingest import LLM, PRICE_FIELDS, ingest
@@ -290,3 +291,57 @@ def test_ingest_versions_every_value_column_and_reports_free_and_offer_count() -
         "context_tier",
         "modality",
     )
+
+
+# --- undated captures ----------------------------------------------------------------------
+
+
+def test_an_undated_capture_needs_observed_at_and_never_uses_the_file_time(db_url: str) -> None:
+    from tests.test_cli_foundation import cli
+
+    path = require_shared(FIXTURES / "aws" / "ec2_ondemand_linux_gpu_subset_ewyluda.json")
+    refused = cli("ingest", "aws", str(path), db_url=db_url)
+    assert refused.returncode == 2 and "--observed-at" in refused.stderr
+    taken = cli("ingest", "aws", str(path), "--observed-at", "2026-09-30", "--json", db_url=db_url)
+    assert taken.returncode == 0, taken.stderr
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            seen = (
+                conn.execute(
+                    text("SELECT DISTINCT first_seen_at FROM gpu_offering WHERE source = 'aws'")
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert seen == [datetime(2026, 9, 30, tzinfo=UTC)]
+
+
+# --- change reports ------------------------------------------------------------------------
+
+
+def test_change_reports_list_free_and_offer_count_and_skip_float_noise() -> None:
+    from db.ingest import PriceChange
+    from flows.steps import change_rows
+
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    gpu = PriceChange(
+        "gpu_rate",
+        1,
+        {"source": "vastai", "provider": "vastai", "gpu": "H100-SXM-80GB"},
+        1,
+        2,
+        {"usd_per_gpu_hour": Decimal("1.5"), "usd_per_instance_hour": None, "offer_count": 40},
+        {"usd_per_gpu_hour": Decimal("1.5"), "usd_per_instance_hour": None, "offer_count": 12},
+        at,
+    )
+    assert [r["price"] for r in change_rows(gpu)] == ["offer_count"]
+    old = dict.fromkeys(PRICE_FIELDS["llm_price"]) | {
+        "input_usd_per_mtok": Decimal("1.24999"),
+        "free": False,
+    }
+    new = old | {"input_usd_per_mtok": Decimal("1.25"), "free": True}
+    llm = PriceChange("llm_price", 2, {"provider_model_id": "m"}, 3, 4, old, new, at)
+    assert [r["price"] for r in change_rows(llm)] == ["free"]
