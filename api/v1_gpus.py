@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api.deps import EngineDep
+from api.params import IsoDatetime
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, table
 from api.sql import aware
 from costcurve.core.observations import GpuPricing
@@ -55,7 +56,7 @@ def gpu_rate_history(
     gpu: Annotated[str, Query(description="Canonical GPU, e.g. H100-SXM-80GB")],
     provider: str | None = None,
     pricing: Pricing | None = None,
-    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     listing = queries.Listing(equal={"gpu": gpu, "provider": provider, "pricing": pricing})

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy import text
 
 from api.deps import EngineDep
+from api.params import IsoDatetime
 from api.responses import FormatQuery, LimitQuery, OffsetQuery, cached, table
 from api.sql import aware
 from costcurve.catalog import load_models
@@ -92,7 +93,7 @@ def price_history(
     provider_model_id: str | None = None,
     model: Annotated[str | None, Query(description="Canonical model slug")] = None,
     source: str | None = None,
-    as_of: Annotated[datetime | None, Query(description="Only versions in effect then")] = None,
+    as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     if provider_model_id is None and model is None:
@@ -179,7 +180,7 @@ def _noise_only(row: dict[str, Any]) -> bool:
 def changes(
     request: Request,
     engine: EngineDep,
-    since: Annotated[datetime | None, Query(description="Changes recorded since")] = None,
+    since: Annotated[IsoDatetime | None, Query(description="Changes recorded since")] = None,
     limit: Annotated[int, LimitQuery] = 100,
     fmt: Annotated[
         Literal["json", "csv", "atom"], Query(alias="format", description="json, csv or atom")

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from costcurve.benchmarks.fake_server import running_fake_server  # noqa: E402
 from costcurve.benchmarks.loadgen import benchmark_serving  # noqa: E402
+from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload  # noqa: E402
 
 # Output tokens/s a real run would report and the load generator must sustain:
 # Llama-3.1-8B under vLLM on one H100 at high concurrency is of this order.
@@ -60,17 +61,21 @@ def main() -> None:
             cpu0 = time.process_time()
             point = asyncio.run(
                 benchmark_serving(
-                    url,
-                    "fake-model",
-                    concurrency=conc,
-                    input_len=args.input_len,
-                    output_len=args.output_len,
-                    num_prompts=args.waves * conc,
-                    num_warmups=conc,
-                    range_ratio=1.0,
-                    gpu="none",
-                    synthetic=True,
-                    timeout_s=max(5.0, deadline - time.monotonic() + 10),
+                    SweepSpec(
+                        url,
+                        "fake-model",
+                        Deployment("none", synthetic=True),
+                        Workload(
+                            args.input_len,
+                            args.output_len,
+                            range_ratio=1.0,
+                            num_prompts=args.waves * conc,
+                            num_warmups=conc,
+                            timeout_s=max(5.0, deadline - time.monotonic() + 10),
+                        ),
+                        (conc,),
+                    ),
+                    conc,
                 )
             )
             cpu = time.process_time() - cpu0

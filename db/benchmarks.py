@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, Engine, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog.models import resolve_model
 from costcurve.core.benchmark_point import BenchmarkPoint
+from costcurve.core.representativeness import classify_points
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion
 from db.pipeline import RunSpec, SourceRow, recorded_run
 
@@ -107,6 +108,7 @@ def _row(point: BenchmarkPoint, *, sha: str, model_slug: str | None, run_id: int
         "gpu": point.gpu,
         "gpu_count": point.gpu_count,
         "tensor_parallel_size": point.tensor_parallel_size,
+        "pipeline_parallel_size": point.pipeline_parallel_size,
         "driver_version": point.driver_version,
         "input_len": point.input_len,
         "output_len": point.output_len,
@@ -115,6 +117,8 @@ def _row(point: BenchmarkPoint, *, sha: str, model_slug: str | None, run_id: int
         "output_throughput": _dec(point.output_throughput),
         "total_token_throughput": _dec(point.total_token_throughput),
         "request_throughput": _dec(point.request_throughput),
+        "duration_s": _dec(point.duration),
+        "completed": point.completed,
         "dummy_weights": point.dummy_weights,
         "synthetic": point.synthetic,
         "started_at": point.started_at,
@@ -151,6 +155,8 @@ def store_points(
             result = StoreResult(run.run_id)
             for point in points:
                 _store_point(conn, point, model_slug, result)
+            # The verdict is the sweep's: classify every stored point of the setups touched.
+            classify_stored(conn, {(p.model_id, p.gpu) for p in points})
             return result
 
         return run.commit(work, lambda r: r.run_counts(len(points)))
@@ -171,6 +177,43 @@ def _store_point(
     else:
         result.inserted += 1
     result.ids.append(int(new_id))
+
+
+def classify_stored(conn: Connection, setups: set[tuple[str, str]]) -> int:
+    """Set the representativeness verdict of every stored point of these (model_id, gpu).
+
+    The verdict belongs to a sweep, which can grow with each import, so all
+    points of the setups touched are classified again. Returns rows updated.
+    """
+    updated = 0
+    for model_id, gpu in sorted(setups):
+        rows = conn.execute(
+            select(_b.c.id, _b.c.raw).where(_b.c.model_id == model_id, _b.c.gpu == gpu)
+        ).all()
+        points = [BenchmarkPoint(**raw["point"], raw=raw["result"]) for _, raw in rows]
+        for (row_id, _), verdict in zip(rows, classify_points(points), strict=True):
+            conn.execute(
+                update(_b)
+                .where(_b.c.id == row_id)
+                .values(verdict=verdict.verdict, verdict_reason=verdict.reason)
+            )
+            updated += 1
+    return updated
+
+
+def classify_all(conn: Connection) -> int:
+    """Classify every stored point again (after a rule change or migration 0008)."""
+    setups = conn.execute(select(_b.c.model_id, _b.c.gpu).distinct()).all()
+    return classify_stored(conn, {(m, g) for m, g in setups})
+
+
+def stored_verdicts(engine: Engine, ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+    """benchmark_result id -> (verdict, reason) as stored."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_b.c.id, _b.c.verdict, _b.c.verdict_reason).where(_b.c.id.in_(list(ids)))
+        ).all()
+    return {int(r.id): (r.verdict, r.verdict_reason) for r in rows}
 
 
 def _filters(include_synthetic: bool, model: str | None, gpu: str | None) -> list[Any]:

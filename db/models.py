@@ -124,6 +124,9 @@ class LlmOffering(SQLModel, table=True):
             "variant",
             "context_tier",
             "modality",
+            "deployment",
+            "region",
+            "endpoint",
             name="uq_llm_offering_key",
             postgresql_nulls_not_distinct=True,
         ),
@@ -136,9 +139,46 @@ class LlmOffering(SQLModel, table=True):
     variant: str = "standard"
     context_tier: str | None = None
     modality: str = "text"
+    # Deployment scope, region and aggregator endpoint tag (LlmPrice): identity.
+    deployment: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    # Serving attributes refreshed from the latest observation (not versioned).
+    quantization: str | None = None
+    context_length: int | None = None
     model_slug: str | None = Field(default=None, index=True)
     first_seen_at: datetime = timestamptz()
     last_seen_at: datetime = timestamptz()
+
+
+class LlmEndpointStat(SQLModel, table=True):
+    """Measured speed of an offering's endpoint at one observation (not a price).
+
+    Stored beside the versioned prices, one row per (offering, observed_at), so
+    "cheapest offering at or above a throughput" can be asked; NUMERIC like money
+    because the aggregator's percentiles are decimals.
+    """
+
+    __tablename__ = "llm_endpoint_stat"
+    __table_args__ = (UniqueConstraint("offering_id", "observed_at", name="uq_llm_endpoint_stat"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    offering_id: int = Field(foreign_key="llm_offering.id", sa_type=BigInteger, index=True)
+    observed_at: datetime = timestamptz()
+    p50_throughput_tps: Decimal | None = money()
+    p75_throughput_tps: Decimal | None = money()
+    p90_throughput_tps: Decimal | None = money()
+    p95_throughput_tps: Decimal | None = money()
+    p99_throughput_tps: Decimal | None = money()
+    p50_latency_ms: Decimal | None = money()
+    p75_latency_ms: Decimal | None = money()
+    p90_latency_ms: Decimal | None = money()
+    p95_latency_ms: Decimal | None = money()
+    p99_latency_ms: Decimal | None = money()
+    uptime_pct: Decimal | None = money()
+    request_count: int | None = None
+    window_minutes: int | None = None
+    status: int | None = None
 
 
 _VERSION_CHECKS = (
@@ -306,6 +346,7 @@ class BenchmarkResult(SQLModel, table=True):
     gpu: str = Field(index=True)
     gpu_count: int = 1
     tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     driver_version: str | None = None
     input_len: int
     output_len: int
@@ -320,6 +361,14 @@ class BenchmarkResult(SQLModel, table=True):
     p99_tpot_ms: Decimal | None = money()
     median_itl_ms: Decimal | None = money()
     median_e2el_ms: Decimal | None = money()
+    duration_s: Decimal | None = money()
+    completed: int | None = None
+    # Representativeness of the point's sweep (costcurve.core.representativeness);
+    # 'unclassified' for rows stored before migration 0008 (never representative).
+    verdict: str = Field(
+        default="unclassified", sa_column_kwargs={"server_default": "unclassified"}
+    )
+    verdict_reason: str | None = None
     dummy_weights: bool = False
     synthetic: bool = False
     started_at: datetime = timestamptz(index=True)

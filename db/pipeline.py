@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from costcurve.core.observations import Observation, ParseError, SourceInfo
 from db.ingest import IngestResult, ingest
 from db.models import PipelineRun, RawSnapshot, Source
+from db.performance import record_performance
 from scrapers.registry import get_source, parse_source
 
 _runs = PipelineRun.__table__  # type: ignore[attr-defined]
@@ -215,7 +216,7 @@ def version_observations(
     """Version ``observations`` under ``run`` and finish it, in one transaction."""
 
     def work(conn: Connection) -> IngestResult:
-        return ingest(
+        result = ingest(
             conn,
             run.source,
             observations,
@@ -224,6 +225,9 @@ def version_observations(
             change_kind=options.change_kind,
             recorded_at=options.recorded_at,
         )
+        # Endpoint speed beside the prices, in the same transaction (db/performance.py).
+        record_performance(conn, observations)
+        return result
 
     result = run.commit(work, ingest_counts)
     return RunOutcome(run.run_id, result, run.snapshot_sha256)

@@ -85,7 +85,17 @@ class VersionedTable:
 LLM = VersionedTable(
     LlmOffering.__table__,  # type: ignore[attr-defined]
     LlmPriceVersion.__table__,  # type: ignore[attr-defined]
-    order=("provider", "provider_model_id", "variant", "context_tier", "modality", "source"),
+    order=(
+        "provider",
+        "provider_model_id",
+        "variant",
+        "context_tier",
+        "modality",
+        "source",
+        "deployment",
+        "region",
+        "endpoint",
+    ),
     labels={"model_slug": "model"},
     per_version=frozenset({"model_slug"}),
     flag_column="llm_price_version_id",

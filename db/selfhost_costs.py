@@ -180,6 +180,7 @@ def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) ->
         "gpu": row.gpu,
         "gpu_count": row.gpu_count,
         "tensor_parallel_size": row.tensor_parallel_size,
+        "pipeline_parallel_size": row.pipeline_parallel_size,
         "driver_version": row.driver_version,
         "input_len": row.input_len,
         "output_len": row.output_len,
@@ -187,6 +188,12 @@ def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) ->
         # None: the run had no concurrency cap (the column then holds num_prompts).
         "concurrency": point.get("concurrency", row.concurrency),
         "num_prompts": row.num_prompts,
+        "completed": row.completed,
+        "duration_s": row.duration_s,
+        # The sweep's representativeness (core.representativeness): only
+        # "representative" points make headlines.
+        "verdict": row.verdict,
+        "verdict_reason": row.verdict_reason,
         "started_at": row.started_at,
         "recorded_at": row.recorded_at,
         "dummy_weights": row.dummy_weights,
@@ -203,80 +210,4 @@ def _describe(row: Any, rate_policy: RatePolicy, current_at: datetime | None) ->
         "rate_policy": rate_policy,
         "priced_at": current_at or row.started_at,
         "costs": {},
-    }
-
-
-_SWEEP_KEY = (
-    "model_id",
-    "model_slug",
-    "engine",
-    "engine_version",
-    "gpu",
-    "gpu_count",
-    "tensor_parallel_size",
-    "input_len",
-    "output_len",
-    "dummy_weights",
-    "synthetic",
-)
-
-
-def headline_costs(
-    items: Iterable[dict[str, Any]],
-    *,
-    interactivity_floors: Sequence[float] = (20, 50),
-    basis: Literal["output", "total"] = "output",
-) -> list[dict[str, Any]]:
-    """InferenceMAX headlines of :func:`self_hosted_costs` items, per sweep and pricing.
-
-    A sweep is one setup (model, engine version, GPU and count, lengths) over
-    concurrencies. Per pricing: the cheapest point whose interactivity is at
-    least each floor (``"interactivity>=20"``...) and the point of maximum
-    per-GPU throughput (``"max_throughput"``); None where no point qualifies.
-    Each headline is ``{"id", "concurrency", "interactivity", "usd_per_mtok",
-    "rate"}`` with ``usd_per_mtok`` on ``basis``.
-    """
-    cost_key = f"{basis}_usd_per_mtok"
-    tps_key = f"{basis}_tokens_per_s_per_gpu"
-    sweeps: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for item in items:
-        sweeps.setdefault(tuple(item[k] for k in _SWEEP_KEY), []).append(item)
-    out = []
-    for key, members in sweeps.items():
-        by_pricing: dict[str, dict[str, Any]] = {}
-        for pricing in sorted({p for m in members for p in m["costs"]}):
-            priced = [m for m in members if m["costs"][pricing][cost_key] is not None]
-            lines = {
-                f"interactivity>={floor:g}": _cheapest(
-                    [m for m in priced if (m["interactivity"] or 0) >= floor], pricing, cost_key
-                )
-                for floor in interactivity_floors
-            }
-            top = max(priced, key=lambda m: m[tps_key], default=None)
-            lines["max_throughput"] = None if top is None else _headline(top, pricing, cost_key)
-            by_pricing[pricing] = lines
-        out.append(dict(zip(_SWEEP_KEY, key, strict=True)) | {"headlines": by_pricing})
-    return out
-
-
-def _cheapest(
-    candidates: list[dict[str, Any]], pricing: str, cost_key: str
-) -> dict[str, Any] | None:
-    # Ties go to the point that is faster per user.
-    best = min(
-        candidates,
-        key=lambda m: (m["costs"][pricing][cost_key], -(m["interactivity"] or 0)),
-        default=None,
-    )
-    return None if best is None else _headline(best, pricing, cost_key)
-
-
-def _headline(item: dict[str, Any], pricing: str, cost_key: str) -> dict[str, Any]:
-    cost = item["costs"][pricing]
-    return {
-        "id": item["id"],
-        "concurrency": item["concurrency"],
-        "interactivity": item["interactivity"],
-        "usd_per_mtok": cost[cost_key],
-        "rate": cost["rate"],
     }

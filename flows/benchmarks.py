@@ -51,22 +51,31 @@ def benchmark_cell(
     from costcurve.benchmarks import job
 
     input_len, output_len = parse_workload(workload)
-    options: dict[str, Any] = {
-        "gpu": gpu,
-        "gpu_count": gpu_count,
-        "input_len": input_len,
-        "output_len": output_len,
-        "synthetic": synthetic,
-        "trigger": "flow",
-        "flow_run_id": runtime.flow_run_id(),
-    }
-    if concurrencies:
-        options["concurrencies"] = concurrencies
+    from costcurve.benchmarks.spec import (
+        DEFAULT_CONCURRENCIES,
+        Deployment,
+        ServeSpec,
+        StoreOptions,
+        SweepSpec,
+        Workload,
+    )
+
+    deployment = Deployment(gpu, gpu_count, synthetic=synthetic)
+    work = Workload(input_len, output_len)
+    levels = tuple(concurrencies or DEFAULT_CONCURRENCIES)
+    store = StoreOptions(trigger="flow", flow_run_id=runtime.flow_run_id())
     if endpoint:
-        points = job.run_benchmark_job(runtime.engine(), endpoint=endpoint, model=model, **options)
+        spec = SweepSpec(endpoint, model, deployment, work, levels)
+        points = job.run_benchmark_job(runtime.engine(), spec, store)
     else:
         points = job.serve_and_run(
-            runtime.engine(), model=model, warn=get_run_logger().warning, **options
+            runtime.engine(),
+            ServeSpec(model),
+            deployment,
+            work,
+            levels,
+            store,
+            warn=get_run_logger().warning,
         )
     return {"model": model, "gpu": gpu, "workload": workload, "points": len(points)}
 

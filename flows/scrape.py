@@ -61,6 +61,16 @@ async def _state(task: Any, *args: Any) -> State[Any]:
     return await cast(Awaitable[State[Any]], task(*args, return_state=True))
 
 
+def _fetch_task(source: str, recording: Recording | None) -> Any:
+    """The fetch task, with the source's own timeout for a live crawl of many pages."""
+    from scrapers.registry import get_source
+
+    limit = get_source(source).SOURCE.fetch_timeout_s
+    if recording is not None or limit is None:
+        return fetch
+    return fetch.with_options(timeout_seconds=limit)
+
+
 async def _scrape_source(
     source: str, plan: list[Recording | None], trigger: str, limit: asyncio.Semaphore
 ) -> list[SourceResult]:
@@ -70,7 +80,7 @@ async def _scrape_source(
         for recording in plan:
             origin = str(recording.path) if recording else "network"
             label = recording.observed_at.date().isoformat() if recording else ""
-            fetched = await _state(fetch, source, recording, label)
+            fetched = await _state(_fetch_task(source, recording), source, recording, label)
             if not fetched.is_completed():
                 failed = allow_failure(fetched)
                 final = await _state(record_failure, source, failed, None, trigger, origin, label)

@@ -122,3 +122,18 @@ def test_cheapest_api_uses_the_blended_price_and_skips_free() -> None:
     assert (best.provider, best.usd_per_mtok) == ("deepinfra", pytest.approx(0.2725))
     with pytest.raises(ValueError, match="no priced"):
         cheapest_api(prices.filter(pl.col("free")))
+
+
+def test_a_multi_gpu_deployment_adds_capacity_in_whole_replicas() -> None:
+    # 8 GPUs per replica at $2/h and 1,000 tok/s each: one replica makes
+    # 8 x 1000 x 3600 x 730 = 21.024e9 tokens and costs 8 x 2 x 730 = $11,680 a month.
+    plan = SelfHostPlan(usd_per_gpu_hour=2, tokens_per_s_per_gpu=1000, gpus_per_replica=8)
+    small = compare(1e9, 1.0, plan)
+    assert (small.gpus, small.replicas) == (8, 1)
+    assert small.selfhost_usd_per_month == pytest.approx(11_680)
+    big = compare(21.024e9 + 1, 1.0, plan)
+    assert (big.gpus, big.replicas) == (16, 2)
+    # Break-even against $1/M: one replica's bill over the price, within its capacity.
+    assert small.breakeven_monthly_tokens == pytest.approx(11_680 / 1.0 * 1e6)
+    with pytest.raises(ValueError, match="gpus_per_replica"):
+        SelfHostPlan(usd_per_gpu_hour=2, tokens_per_s_per_gpu=1, gpus_per_replica=0)

@@ -111,20 +111,18 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
 def test_bench_run_against_a_dead_endpoint_raises_and_stores_nothing(engine: Engine) -> None:
     from costcurve.benchmarks.job import run_benchmark_job
     from costcurve.benchmarks.loadgen import BenchmarkRunError
+    from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload
     from tests.conftest import free_port
 
     with pytest.raises(BenchmarkRunError, match="warm-up failed"):
-        run_benchmark_job(
-            engine,
-            endpoint=f"http://127.0.0.1:{free_port()}",
-            model="m",
-            gpu="H100-SXM-80GB",
-            concurrencies=[1],
-            input_len=8,
-            output_len=4,
-            num_prompts=1,
-            synthetic=True,
+        spec = SweepSpec(
+            f"http://127.0.0.1:{free_port()}",
+            "m",
+            Deployment("H100-SXM-80GB", synthetic=True),
+            Workload(8, 4, num_prompts=1),
+            (1,),
         )
+        run_benchmark_job(engine, spec)
     with engine.connect() as conn:
         assert conn.execute(select(BenchmarkResult)).first() is None
 
@@ -149,3 +147,33 @@ def test_bench_run_rejects_bad_options_naming_the_flag(args: list[str], flag: st
     result = CliRunner().invoke(app, [*base, *args])
     assert result.exit_code == 2, result.output
     assert flag in result.output
+
+
+@pytest.mark.parametrize("prefix", ["inferencex", "lambdalabs"])
+def test_bench_import_of_the_shipped_results_prints_and_stores_each_verdict(
+    prefix: str, db_url: str, engine: Engine
+) -> None:
+    from tests.support import DATASETS, require_shared
+    from tests.test_benchmarks_results import setup_for
+
+    require_shared()
+    files = sorted((DATASETS / "benchmarks").glob(f"{prefix}_*.json"))
+    setup = setup_for(files[0])
+    result = bench_cli(
+        "import", *map(str, files), "--gpu", setup["gpu"], "--gpu-count",
+        str(setup["gpu_count"]), "--json", db_url=db_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = last_json(result.stdout)
+    assert len(summary["points"]) == len(files)
+    for point in summary["points"]:
+        assert point["verdict"] and point["verdict_reason"]
+        assert f"verdict: {point['verdict']}: {point['verdict_reason']}" in result.stdout
+    with engine.connect() as conn:
+        stored = conn.execute(select(BenchmarkResult)).all()
+    assert {(r.verdict, r.verdict_reason) for r in stored} == {
+        (p["verdict"], p["verdict_reason"]) for p in summary["points"]
+    }
+    assert all(r.duration_s is not None and r.completed for r in stored)
+    again = bench_cli("reclassify", db_url=db_url)
+    assert again.returncode == 0 and f"{len(files)} benchmark points classified" in again.stdout

@@ -31,11 +31,12 @@ from sqlmodel import col
 from costcurve.benchmarks.fake_server import running_fake_server
 from costcurve.benchmarks.job import run_benchmark_job
 from costcurve.benchmarks.results import import_result_file
+from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload
 from costcurve.core.observations import GpuRate, Observation
 from db.benchmarks import load_points, store_points
 from db.models import BenchmarkResult, PipelineRun
 from db.pipeline import IngestOptions, SourceRow, ingest_observations, ingest_raw
-from db.selfhost_costs import headline_costs, self_hosted_costs
+from db.selfhost_costs import self_hosted_costs
 from tests.support import DATASETS, FIXTURES, observed_at_for, require_shared
 
 RUNPOD = FIXTURES / "runpod"
@@ -82,19 +83,14 @@ def bench_cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
 def test_synthetic_run_is_priced_with_the_ingested_runpod_rate(engine: Engine) -> None:
     require_shared()
     with running_fake_server(ttft_ms=20, itl_ms=5) as url:
-        points = run_benchmark_job(
-            engine,
-            endpoint=url,
-            model="fake-model",
-            gpu="H100-SXM-80GB",
-            gpu_count=2,
-            concurrencies=[2],
-            input_len=16,
-            output_len=8,
-            num_prompts=4,
-            num_warmups=1,
-            synthetic=True,
+        spec = SweepSpec(
+            url,
+            "fake-model",
+            Deployment("H100-SXM-80GB", 2, synthetic=True),
+            Workload(16, 8, num_prompts=4, num_warmups=1),
+            (2,),
         )
+        points = run_benchmark_job(engine, spec)
     assert len(points) == 1
     ingest_runpod(engine, API_0728)
     rate = secure_price("NVIDIA H100 80GB HBM3")
@@ -195,14 +191,6 @@ def test_imported_results_are_priced_as_of_their_run_or_at_current_rates(
         assert cost["usd_per_gpu_hour"] == rate and cost["rate"]["valid_to"] is None
         want = expected_cost(rate, item["total_token_throughput"], item["gpu_count"])
         assert close(cost["total_usd_per_mtok"], want)
-
-    (sweep,) = [h for h in headline_costs(as_of) if h["gpu"] == "H200-SXM-141GB"]
-    lines = sweep["headlines"]["on_demand"]
-    # Interactivity 1000 / median TPOT: conc 4 ~31, conc 16 ~52, conc 64 ~9.9 tokens/s.
-    assert lines["interactivity>=20"]["concurrency"] == 16
-    assert lines["interactivity>=50"]["concurrency"] == 16
-    assert lines["max_throughput"]["concurrency"] == 64
-    assert sweep["headlines"]["spot"]["max_throughput"] is None
 
 
 def test_the_cheapest_usable_offering_prices_a_point(engine: Engine) -> None:

@@ -15,14 +15,16 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
 
 from costcurve.benchmarks._vllm import VLLM_VERSION
 from costcurve.benchmarks.job import DummyWeightsError, VllmError, serve_and_run
+from costcurve.benchmarks.spec import Deployment, ServeSpec, Workload
+from costcurve.core.benchmark_point import BenchmarkPoint
 from db.models import BenchmarkResult
 
 REPO = Path(__file__).resolve().parent.parent
@@ -50,15 +52,18 @@ FAKE_SMI = """#!/bin/sh
 echo "NVIDIA H100 80GB HBM3, 550.54.15"
 echo "NVIDIA H100 80GB HBM3, 550.54.15"
 """
-JOB: dict[str, Any] = {
-    "concurrencies": [2],
-    "input_len": 16,
-    "output_len": 8,
-    "num_prompts": 4,
-    "num_warmups": 1,
-    "synthetic": True,
-    "start_timeout_s": 30.0,
-}
+WORK = Workload(16, 8, num_prompts=4, num_warmups=1)
+LEVELS = (2,)
+
+
+def run(engine: Engine, model: str, gpu: str, vllm_bin: Path, *, gpu_count: int = 1,
+        dummy_config: Path | None = None,
+        warn: Callable[[str], None] | None = None) -> list[BenchmarkPoint]:  # fmt: skip
+    """serve_and_run of the small synthetic job every test here runs."""
+    serve = ServeSpec(model, dummy_config=dummy_config, vllm_bin=str(vllm_bin),
+                      start_timeout_s=30.0)  # fmt: skip
+    deployment = Deployment(gpu, gpu_count, synthetic=True)
+    return serve_and_run(engine, serve, deployment, WORK, LEVELS, warn=warn)
 
 
 @pytest.fixture
@@ -89,15 +94,10 @@ def test_serve_and_run_serves_dummy_weights_measures_and_stops_the_group(
     fake_vllm: Path, tmp_path: Path, engine: Engine
 ) -> None:
     warnings: list[str] = []
-    points = serve_and_run(
-        engine,
-        model="meta-llama/Llama-3.1-8B-Instruct",
-        gpu="H100-SXM-80GB",
-        gpu_count=2,
-        vllm_bin=str(fake_vllm),
+    points = run(
+        engine, "meta-llama/Llama-3.1-8B-Instruct", "H100-SXM-80GB", fake_vllm, gpu_count=2,
         warn=warnings.append,
-        **JOB,
-    )
+    )  # fmt: skip
     record = json.loads((tmp_path / "record.json").read_text())
     argv = record["argv"]
     assert argv[0] == "serve"
@@ -132,23 +132,15 @@ def test_a_mixture_of_experts_is_refused_with_dummy_weights(
         json.dumps({"architectures": ["MixtralForCausalLM"], "num_local_experts": 8})
     )
     with pytest.raises(DummyWeightsError, match="num_local_experts"):
-        serve_and_run(
-            engine, model="my-moe", gpu="H100-SXM-80GB", dummy_config=mixtral,
-            vllm_bin=str(fake_vllm), **JOB,
-        )  # fmt: skip
+        run(engine, "my-moe", "H100-SXM-80GB", fake_vllm, dummy_config=mixtral)
     # A config that hides its experts is still caught by the catalog's parameter counts.
     dense_looking = tmp_path / "dense.json"
     dense_looking.write_text(json.dumps({"architectures": ["Qwen3NextForCausalLM"]}))
     with pytest.raises(DummyWeightsError, match="active of"):
-        serve_and_run(
-            engine, model="Qwen/Qwen3.5-397B-A17B", gpu="H200-SXM-141GB",
-            dummy_config=dense_looking, vllm_bin=str(fake_vllm), **JOB,
-        )  # fmt: skip
+        run(engine, "Qwen/Qwen3.5-397B-A17B", "H200-SXM-141GB", fake_vllm,
+            dummy_config=dense_looking)  # fmt: skip
     with pytest.raises(DummyWeightsError, match="no built-in config.json"):
-        serve_and_run(
-            engine, model="some/unknown-model", gpu="H100-SXM-80GB",
-            vllm_bin=str(fake_vllm), **JOB,
-        )  # fmt: skip
+        run(engine, "some/unknown-model", "H100-SXM-80GB", fake_vllm)
     assert not (tmp_path / "record.json").exists(), "vllm must not start for a refused run"
 
 
@@ -160,10 +152,8 @@ def test_a_server_that_dies_at_start_is_reported_with_its_log(
     monkeypatch.setenv("FAKE_VLLM_VERSION", "0.1.0")
     warnings: list[str] = []
     with pytest.raises(VllmError, match="CUDA out of memory"):
-        serve_and_run(
-            engine, model="meta-llama/Llama-3.1-8B-Instruct", gpu="H100-SXM-80GB",
-            vllm_bin=str(fake_vllm), warn=warnings.append, **JOB,
-        )  # fmt: skip
+        run(engine, "meta-llama/Llama-3.1-8B-Instruct", "H100-SXM-80GB", fake_vllm,
+            warn=warnings.append)  # fmt: skip
     assert any(
         f"vllm 0.1.0 is installed but results are pinned to {VLLM_VERSION}" in w for w in warnings
     )
@@ -175,10 +165,8 @@ def test_missing_vllm_says_how_to_install_the_pinned_version(
     engine: Engine, tmp_path: Path
 ) -> None:
     with pytest.raises(VllmError, match=f"pip install vllm=={VLLM_VERSION}"):
-        serve_and_run(
-            engine, model="meta-llama/Llama-3.1-8B-Instruct", gpu="H100-SXM-80GB",
-            vllm_bin=str(tmp_path / "no-such-vllm"), **JOB,
-        )  # fmt: skip
+        run(engine, "meta-llama/Llama-3.1-8B-Instruct", "H100-SXM-80GB",
+            tmp_path / "no-such-vllm")  # fmt: skip
 
 
 def test_serve_and_run_cli_rejects_weights_with_dummy() -> None:

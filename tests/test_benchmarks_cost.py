@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from costcurve.benchmarks import BenchmarkPoint
-from costcurve.benchmarks.cost import headlines, point_cost, usd_per_mtok
+from costcurve.core.formulas import usd_per_mtok
 
 
 def point(conc: int, output_tps: float, tpot_ms: float | None, *, gpu: str = "H100-SXM-80GB",
@@ -67,54 +67,3 @@ def test_usd_per_mtok_takes_float_throughput_by_its_repr() -> None:
 def test_usd_per_mtok_rejects_nonsense(price: object, rate: object, error: type) -> None:
     with pytest.raises(error):
         usd_per_mtok(price, rate)  # type: ignore[arg-type]
-
-
-def test_point_cost_prices_output_and_total_tokens_per_gpu() -> None:
-    # 2 GPUs at 14,400 output tok/s together = 7,200 per GPU; total is 9x that.
-    cost = point_cost(point(64, 14_400.0, 40.0, gpu_count=2), Decimal("2.88"))
-    assert cost.output_usd_per_mtok == Decimal("2.88") * 10**6 / (Decimal(7200) * 3600)
-    assert cost.output_usd_per_mtok == Decimal("0.1111111111111111111111111111")
-    assert cost.total_usd_per_mtok == Decimal("2.88") * 10**6 / (Decimal(64800) * 3600)
-    assert cost.usd_per_mtok("output") == cost.output_usd_per_mtok
-
-
-def test_headlines_pick_cheapest_point_meeting_each_interactivity_floor() -> None:
-    sweep = [
-        point(4, 600.0, 10.0),  # 100 tok/s per user
-        point(16, 1800.0, 16.0),  # 62.5
-        point(32, 2880.0, 25.0),  # 40
-        point(64, 3600.0, 40.0),  # 25
-        point(128, 4000.0, 80.0),  # 12.5
-    ]
-    price = Decimal("2.88")
-    heads = headlines(sweep, price)
-    assert list(heads) == ["interactivity>=20", "interactivity>=50", "max_throughput"]
-    h20, h50, top = heads["interactivity>=20"], heads["interactivity>=50"], heads["max_throughput"]
-    assert h20 is not None and h20.point.concurrency == 64
-    assert h20.output_usd_per_mtok == Decimal("2.88") * 10**6 / (Decimal(3600) * 3600)
-    assert h50 is not None and h50.point.concurrency == 16
-    assert h50.output_usd_per_mtok == Decimal("2.88") * 10**6 / (Decimal(1800) * 3600)
-    assert top is not None and top.point.concurrency == 128
-    assert top.output_usd_per_mtok == Decimal("0.2")
-
-
-def test_headlines_handle_unreachable_floors_missing_tpot_and_gpu_prices() -> None:
-    sweep = [
-        point(64, 3600.0, 40.0, gpu="H100-SXM-80GB"),
-        point(64, 7200.0, None, gpu="B200-SXM-180GB"),
-    ]
-    prices = {"H100-SXM-80GB": Decimal("2.00"), "B200-SXM-180GB": Decimal("4.00")}
-    heads = headlines(sweep, prices, interactivity_floors=[20, 100], basis="total")
-    assert heads["interactivity>=100"] is None
-    h20 = heads["interactivity>=20"]
-    assert h20 is not None and h20.point.gpu == "H100-SXM-80GB"
-    top = heads["max_throughput"]
-    assert top is not None and top.point.gpu == "B200-SXM-180GB"
-    assert top.total_usd_per_mtok == Decimal("4.00") * 10**6 / (Decimal(64800) * 3600)
-    with pytest.raises(ValueError, match="no GPU-hour price given for B200-SXM-180GB"):
-        headlines(sweep, {"H100-SXM-80GB": Decimal("2")})
-    assert headlines([], Decimal("1")) == {
-        "interactivity>=20": None,
-        "interactivity>=50": None,
-        "max_throughput": None,
-    }

@@ -2,7 +2,10 @@
 
     api cost      = volume / 1e6 * api_usd_per_mtok (the blended price)
     capacity/GPU  = tokens_per_s_per_gpu * 3600 * hours_per_month * utilization
-    GPUs needed   = max(1, ceil(volume / capacity per GPU))
+    replica       = gpus_per_replica GPUs serving one copy of the model (the
+                    deployment: a 397B model on TP8 is 8 GPUs, never 1)
+    replicas      = max(1, ceil(volume / (capacity per GPU * gpus_per_replica)))
+    GPUs needed   = replicas * gpus_per_replica
     self-host     = GPUs * usd_per_gpu_hour * billed hours
 
 Billing (``SelfHostPlan.billing``):
@@ -18,11 +21,11 @@ Billing (``SelfHostPlan.billing``):
 ``hours_per_month`` defaults to 730 (8,760 h / 12); the seed uses 720 (30
 days), which tests pass explicitly to reproduce its $1,793.
 
-Break-even volume: with ``C`` = one GPU's monthly bill and ``K`` = one GPU's
-capacity, self-hosting first costs no more than the API at ``V* = C / price``
-(1 GPU), provided ``V* <= K``; otherwise a GPU cannot produce tokens as
-cheaply as the API sells them and there is no break-even (``None``). Above
-``V*`` each extra GPU is added at a volume where the API already costs more
+Break-even volume: with ``C`` = one replica's monthly bill and ``K`` = one
+replica's capacity, self-hosting first costs no more than the API at
+``V* = C / price`` (1 replica), provided ``V* <= K``; otherwise the GPUs cannot
+produce tokens as cheaply as the API sells them and there is no break-even
+(``None``). Above ``V*`` each extra replica is added at a volume where the API already costs more
 than the GPUs so far, but just past a capacity step self-hosting can briefly
 cost more again, so ``compare`` gives the answer for a given volume.
 """
@@ -59,8 +62,11 @@ class SelfHostPlan:
     utilization: Number = 1.0
     hours_per_month: Number = HOURS_PER_MONTH
     billing: Billing = "always_on"
+    gpus_per_replica: int = 1
 
     def __post_init__(self) -> None:
+        if isinstance(self.gpus_per_replica, bool) or self.gpus_per_replica < 1:
+            raise ValueError("gpus_per_replica must be an integer >= 1")
         for name in ("usd_per_gpu_hour", "tokens_per_s_per_gpu", "utilization", "hours_per_month"):
             object.__setattr__(self, name, to_float(getattr(self, name)))
         if self.usd_per_gpu_hour < 0:
@@ -90,6 +96,14 @@ class SelfHostPlan:
     def usd_per_gpu_month(self) -> float:
         return float(self.usd_per_gpu_hour) * self.billed_hours
 
+    @property
+    def tokens_per_replica_month(self) -> float:
+        return self.tokens_per_gpu_month * self.gpus_per_replica
+
+    @property
+    def usd_per_replica_month(self) -> float:
+        return self.usd_per_gpu_month * self.gpus_per_replica
+
 
 def _volume(monthly_tokens: Number) -> float:
     volume = to_float(monthly_tokens)
@@ -105,8 +119,12 @@ def api_monthly_cost(monthly_tokens: Number, api_usd_per_mtok: Number) -> float:
     return _volume(monthly_tokens) / 1e6 * price
 
 
+def replicas_needed(monthly_tokens: Number, plan: SelfHostPlan) -> int:
+    return max(1, math.ceil(_volume(monthly_tokens) / plan.tokens_per_replica_month))
+
+
 def gpus_needed(monthly_tokens: Number, plan: SelfHostPlan) -> int:
-    return max(1, math.ceil(_volume(monthly_tokens) / plan.tokens_per_gpu_month))
+    return replicas_needed(monthly_tokens, plan) * plan.gpus_per_replica
 
 
 def selfhost_monthly_cost(monthly_tokens: Number, plan: SelfHostPlan) -> float:
@@ -120,8 +138,8 @@ def breakeven_volume(api_usd_per_mtok: Number, plan: SelfHostPlan) -> float | No
         raise ValueError("the API price must be a non-negative number")
     if price == 0:
         return None
-    volume = plan.usd_per_gpu_month / price * 1e6
-    return volume if volume <= plan.tokens_per_gpu_month else None
+    volume = plan.usd_per_replica_month / price * 1e6
+    return volume if volume <= plan.tokens_per_replica_month else None
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,7 @@ class Comparison:
     api_usd_per_month: float
     selfhost_usd_per_month: float
     gpus: int
+    replicas: int
     # "api" or "selfhost"; a tie goes to the API (nothing to operate).
     cheaper: Literal["api", "selfhost"]
     breakeven_monthly_tokens: float | None
@@ -146,6 +165,7 @@ def compare(monthly_tokens: Number, api_usd_per_mtok: Number, plan: SelfHostPlan
         api_usd_per_month=api,
         selfhost_usd_per_month=selfhost,
         gpus=gpus_needed(monthly_tokens, plan),
+        replicas=replicas_needed(monthly_tokens, plan),
         cheaper="selfhost" if selfhost < api else "api",
         breakeven_monthly_tokens=breakeven_volume(api_usd_per_mtok, plan),
         plan=plan,

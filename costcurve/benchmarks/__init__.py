@@ -1,4 +1,4 @@
-"""GPU serving benchmarks: result model and import, load generator, fake server, $/M tokens.
+"""GPU serving benchmarks: result import, parameter objects, load generator, fake server, vLLM.
 
 Everything here is pure or talks only to the endpoint under test; storing
 points in the database is db/'s job.

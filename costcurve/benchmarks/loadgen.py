@@ -30,15 +30,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
 from costcurve.benchmarks._result_formats import point_fields
+from costcurve.benchmarks.spec import Api, RangeMode, SweepSpec
 from costcurve.core.benchmark_point import BenchmarkPoint
 
-RangeMode = Literal["inferencemax", "vllm"]
-Api = Literal["completions", "chat"]
+__all__ = ["Api", "BenchmarkRunError", "RangeMode", "SweepSpec", "benchmark_serving", "run_sweep"]
 
 _WORD_TEXT = (
     "the of and to in is for on that by this with you it not or be are from at as your all "
@@ -52,7 +52,8 @@ _WORD_TEXT = (
     "then good video well where info rights public books high school through each links she "
     "review years order very privacy book items company read group need many user said does set"
 )
-_WORDS = tuple(_WORD_TEXT.split())
+# Public: benchmarks.tiny_model builds its tokenizer vocabulary from these words.
+PROMPT_WORDS = tuple(_WORD_TEXT.split())
 
 
 class BenchmarkRunError(RuntimeError):
@@ -107,7 +108,7 @@ def sample_requests(
     for _ in range(num_prompts):
         n_in = rng.randint(in_lo, in_hi)
         # Distinct prompts, so a prefix cache on a real server cannot skip prefill.
-        prompt = " ".join(rng.choices(_WORDS, k=n_in))
+        prompt = " ".join(rng.choices(PROMPT_WORDS, k=n_in))
         requests.append(SampledRequest(prompt, n_in, rng.randint(out_lo, out_hi)))
     return requests
 
@@ -246,60 +247,41 @@ async def _run_all(
     return list(await asyncio.gather(*(limited(r) for r in requests)))
 
 
-async def benchmark_serving(
-    endpoint: str,
-    model: str,
-    *,
-    concurrency: int,
-    input_len: int,
-    output_len: int,
-    gpu: str,
-    gpu_count: int = 1,
-    tensor_parallel_size: int | None = None,
-    num_prompts: int | None = None,
-    num_warmups: int | None = None,
-    range_ratio: float = 0.8,
-    range_mode: RangeMode = "inferencemax",
-    api: Api = "completions",
-    seed: int = 0,
-    timeout_s: float = 600.0,
-    engine: str = "vllm",
-    engine_version: str | None = None,
-    driver_version: str | None = None,
-    dummy_weights: bool = False,
-    synthetic: bool = False,
-) -> BenchmarkPoint:
-    """Benchmark one concurrency level of ``endpoint`` (base URL, e.g. http://host:8000).
+async def benchmark_serving(spec: SweepSpec, concurrency: int) -> BenchmarkPoint:
+    """Benchmark one concurrency level of ``spec.endpoint`` (base URL, e.g. http://host:8000).
 
-    Warm-up: ``num_warmups`` (default 2 x concurrency, as InferenceMAX) copies
-    of the first prompt at the same concurrency, not measured. Raises
+    Warm-up: ``workload.num_warmups`` (default 2 x concurrency, as InferenceMAX)
+    copies of the first prompt at the same concurrency, not measured. Raises
     :class:`BenchmarkRunError` when every warm-up or every measured request fails.
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-    num_prompts = num_prompts or default_num_prompts(concurrency)
-    warmups = 2 * concurrency if num_warmups is None else num_warmups
-    base = endpoint.rstrip("/").removesuffix("/v1")
-    url = f"{base}/v1/chat/completions" if api == "chat" else f"{base}/v1/completions"
+    work, dep, model = spec.workload, spec.deployment, spec.model
+    num_prompts = work.num_prompts or default_num_prompts(concurrency)
+    warmups = 2 * concurrency if work.num_warmups is None else work.num_warmups
+    base = spec.endpoint.rstrip("/").removesuffix("/v1")
+    url = f"{base}/v1/chat/completions" if work.api == "chat" else f"{base}/v1/completions"
     requests = sample_requests(
         num_prompts,
-        input_len,
-        output_len,
-        range_ratio=range_ratio,
-        range_mode=range_mode,
-        seed=seed,
+        work.input_len,
+        work.output_len,
+        range_ratio=work.range_ratio,
+        range_mode=work.range_mode,
+        seed=work.seed,
     )
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    timeout = httpx.Timeout(timeout_s, connect=min(timeout_s, 30.0))
+    timeout = httpx.Timeout(work.timeout_s, connect=min(work.timeout_s, 30.0))
     # trust_env=False: a proxy from the environment would sit inside every measured latency.
     async with httpx.AsyncClient(limits=limits, timeout=timeout, trust_env=False) as client:
         if warmups:
-            warm = await _run_all(client, url, api, model, [requests[0]] * warmups, concurrency)
+            warm = await _run_all(
+                client, url, work.api, model, [requests[0]] * warmups, concurrency
+            )
             if not any(o.success for o in warm):
                 raise BenchmarkRunError(f"warm-up failed against {url}: {warm[0].error}")
         started_at = datetime.now(UTC)
         t0 = time.perf_counter()
-        outcomes = await _run_all(client, url, api, model, requests, concurrency)
+        outcomes = await _run_all(client, url, work.api, model, requests, concurrency)
         duration = time.perf_counter() - t0
     result = summarize(requests, outcomes, duration)
     if result["completed"] == 0:
@@ -308,7 +290,7 @@ async def benchmark_serving(
     raw: dict[str, Any] = {
         "date": finished.strftime("%Y%m%d-%H%M%S"),
         "started_at": started_at.isoformat(),
-        "backend": "openai-chat" if api == "chat" else "openai",
+        "backend": "openai-chat" if work.api == "chat" else "openai",
         "model_id": model,
         "num_prompts": num_prompts,
         "request_rate": "inf",
@@ -316,44 +298,24 @@ async def benchmark_serving(
         "max_concurrency": concurrency,
         "num_warmups": warmups,
         # Written as vLLM --metadata would, so import_result_file(raw) rebuilds this point.
-        "engine": engine,
-        "engine_version": engine_version,
-        "driver_version": driver_version,
-        "gpu": gpu,
-        "gpu_count": gpu_count,
-        "tensor_parallel_size": tensor_parallel_size or gpu_count,
-        "random_input_len": input_len,
-        "random_output_len": output_len,
-        "random_range_ratio": range_ratio,
-        "range_mode": range_mode,
-        "synthetic": synthetic,
-        "dummy_weights": dummy_weights,
+        "engine": dep.engine,
+        "engine_version": dep.engine_version,
+        "driver_version": dep.driver_version,
+        "gpu": dep.gpu,
+        "gpu_count": dep.gpu_count,
+        "tensor_parallel_size": dep.tp,
+        "pipeline_parallel_size": dep.pipeline_parallel_size,
+        "random_input_len": work.input_len,
+        "random_output_len": work.output_len,
+        "random_range_ratio": work.range_ratio,
+        "range_mode": work.range_mode,
+        "synthetic": dep.synthetic,
+        "dummy_weights": dep.dummy_weights,
     } | result
     fields = point_fields(raw, index=0, overrides={})
-    return BenchmarkPoint(**fields, dummy_weights=dummy_weights, synthetic=synthetic)
+    return BenchmarkPoint(**fields, dummy_weights=dep.dummy_weights, synthetic=dep.synthetic)
 
 
-async def run_sweep(
-    endpoint: str,
-    model: str,
-    concurrencies: Sequence[int],
-    input_len: int,
-    output_len: int,
-    **options: Any,
-) -> list[BenchmarkPoint]:
-    """One point per concurrency, run one after another (InferenceMAX sweeps 4..64/128).
-
-    ``options`` are :func:`benchmark_serving`'s keyword arguments (``gpu`` is required).
-    """
-    points = []
-    for concurrency in concurrencies:
-        point = await benchmark_serving(
-            endpoint,
-            model,
-            concurrency=concurrency,
-            input_len=input_len,
-            output_len=output_len,
-            **options,
-        )
-        points.append(point)
-    return points
+async def run_sweep(spec: SweepSpec) -> list[BenchmarkPoint]:
+    """One point per concurrency level, run one after another (InferenceMAX sweeps 4..64/128)."""
+    return [await benchmark_serving(spec, concurrency) for concurrency in spec.concurrencies]

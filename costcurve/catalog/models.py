@@ -24,7 +24,11 @@ explicit alias lists, after a few documented, mechanical normalisations:
    colon there, so ``nemotron-nano-9b-v2`` keeps its ``-v2``), and a Databricks
    endpoint name (``databricks-claude-sonnet-4``) without its ``databricks-``
    prefix, which names the host, not the model;
-6. an alias written ``name-{date}`` matches ``name-YYYYMMDD`` and
+6. a pricing page's display name is also tried without a leading vendor word
+   (Bedrock's "Amazon Nova Pro", "NVIDIA Nemotron Nano 2") and with a trailing
+   parenthesised size moved into the name the way model ids spell it (Bedrock's
+   "Llama 3.3 Instruct (70B)" -> ``llama-3.3-70b-instruct``);
+7. an alias written ``name-{date}`` matches ``name-YYYYMMDD`` and
    ``name-YYYY-MM-DD`` only: date snapshots are folded into one model only
    where the catalog says so. Short version suffixes such as ``-0324`` are
    never stripped (``deepseek-chat-v3-0324`` is its own model).
@@ -65,6 +69,14 @@ _BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|ap|au|ca|jp|global|us-gov)\.")
 _BEDROCK_VENDOR = re.compile(
     r"^(?:anthropic|meta|amazon|mistral|deepseek|openai|qwen|cohere|ai21|writer|moonshot|moonshotai"
     r"|minimax|google|nvidia|zai|xai)\."
+)
+# Display names that lead with the vendor ("Amazon Nova Pro", "NVIDIA Nemotron Nano 2").
+_VENDOR_WORD = re.compile(
+    r"^(?:amazon|nvidia|google|meta|mistral|anthropic|openai|ai21|microsoft)-"
+)
+# "llama-3.3-instruct-(70b)": family-version, kind, then the size in parentheses.
+_PAREN_SIZE = re.compile(
+    r"^(?P<family>[a-z]+-[\d.]+)-(?P<kind>[a-z]+)-\((?P<size>\d+(?:\.\d+)?b)\)$"
 )
 # Databricks serves its pay-per-token models as endpoints named "databricks-<model>".
 _HOST_PREFIX = re.compile(r"^databricks-")
@@ -124,7 +136,7 @@ def normalise(model_id: str) -> str:
 
 
 def candidates(model_id: str) -> Iterator[str]:
-    """Keys to look up for an id, most specific first (rules 4-5)."""
+    """Keys to look up for an id, most specific first (rules 4-6)."""
     parts = normalise(model_id).split("/")
     for start in range(len(parts)):
         tail = "/".join(parts[start:])
@@ -134,6 +146,16 @@ def candidates(model_id: str) -> Iterator[str]:
     bare = _BEDROCK_VENDOR.sub("", last)
     for key in (last, bare, _VERSION_SUFFIX.sub("", bare), _HOST_PREFIX.sub("", bare)):
         if key and key != parts[-1]:
+            yield key
+    yield from _display_name_keys(parts[-1])
+
+
+def _display_name_keys(name: str) -> Iterator[str]:
+    """Rule 6: a display name without its vendor word, with its size moved in."""
+    for key in dict.fromkeys((name, _VENDOR_WORD.sub("", name))):
+        if match := _PAREN_SIZE.match(key):
+            yield f"{match['family']}-{match['size']}-{match['kind']}"
+        if key != name:
             yield key
 
 

@@ -36,6 +36,8 @@ class BenchmarkPoint(BaseModel):
     gpu: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.+_-]*$")
     gpu_count: int = Field(ge=1)
     tensor_parallel_size: int = Field(ge=1)
+    # Pipeline stages; a deployment's GPUs are normally tensor x pipeline parallel.
+    pipeline_parallel_size: int = Field(default=1, ge=1)
     driver_version: str | None = None
 
     # Nominal lengths of the workload in tokens (mean actual lengths when the

@@ -96,3 +96,36 @@ class BlendRatio:
 
 
 DEFAULT_BLEND = BlendRatio()
+
+
+HOURS_PER_YEAR = Decimal(8760)
+
+
+def owned_usd_per_gpu_hour(
+    purchase_usd: Decimal,
+    lifetime_years: Decimal,
+    power_kw: Decimal,
+    pue: Decimal,
+    usd_per_kwh: Decimal,
+) -> Decimal:
+    """Cost of one owned GPU-hour: straight-line capex plus facility electricity.
+
+    ``purchase_usd / (lifetime_years * 8760) + power_kw * pue * usd_per_kwh``;
+    every hour of the lifetime carries its share of the purchase, used or idle
+    (utilisation is applied where capacity is, as for rental).
+    """
+    for name, value in (
+        ("purchase_usd", purchase_usd),
+        ("lifetime_years", lifetime_years),
+        ("power_kw", power_kw),
+        ("pue", pue),
+        ("usd_per_kwh", usd_per_kwh),
+    ):
+        if not isinstance(value, Decimal) or not value.is_finite() or value < 0:
+            raise ValueError(f"{name} must be a finite non-negative Decimal, got {value!r}")
+    if lifetime_years <= 0:
+        raise ValueError("lifetime_years must be > 0")
+    if pue < 1:
+        raise ValueError(f"pue must be >= 1 (facility power over IT power), got {pue}")
+    capex = purchase_usd / (lifetime_years * HOURS_PER_YEAR)
+    return tidy(capex + power_kw * pue * usd_per_kwh)

@@ -46,6 +46,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EndpointPerformance(_Strict):
+    """Measured speed of one serving endpoint, as an aggregator reports it.
+
+    Kept beside the price (never part of the versioned price) so that "price at
+    a given speed" can be asked; percentiles over the aggregator's own window.
+    """
+
+    p50_throughput_tps: Decimal | None = None
+    p75_throughput_tps: Decimal | None = None
+    p90_throughput_tps: Decimal | None = None
+    p95_throughput_tps: Decimal | None = None
+    p99_throughput_tps: Decimal | None = None
+    p50_latency_ms: Decimal | None = None
+    p75_latency_ms: Decimal | None = None
+    p90_latency_ms: Decimal | None = None
+    p95_latency_ms: Decimal | None = None
+    p99_latency_ms: Decimal | None = None
+    uptime_pct: Decimal | None = None
+    request_count: int | None = None
+    window_minutes: int | None = None
+    # The aggregator's health code for the endpoint (OpenRouter: 0 ok, negative degraded).
+    status: int | None = None
+
+
 class LlmPrice(_Strict):
     """One (provider, model, price variant) of an LLM API, USD per million tokens."""
 
@@ -75,8 +99,21 @@ class LlmPrice(_Strict):
     # closes then without waiting for a later scrape.
     effective_to: UtcDatetime | None = None
     source_url: str
+    # Where the tokens are served, when a seller prices that separately: the
+    # deployment scope ("global", "data-zone", "regional", "geo"), the region,
+    # and the aggregator's endpoint tag for one upstream host ("deepinfra/turbo").
+    # All three are part of the offering's identity.
+    deployment: str | None = None
+    region: str | None = None
+    endpoint: str | None = None
+    # Serving attributes of the offering (refreshed, not versioned).
+    quantization: str | None = None
+    context_length: int | None = Field(default=None, ge=1)
+    performance: EndpointPerformance | None = None
 
-    def offering_key(self) -> tuple[str, str, str, str, str | None, str]:
+    def offering_key(
+        self,
+    ) -> tuple[str, str, str, str, str | None, str, str | None, str | None, str | None]:
         return (
             self.source,
             self.provider,
@@ -84,6 +121,9 @@ class LlmPrice(_Strict):
             self.variant,
             self.context_tier,
             self.modality,
+            self.deployment,
+            self.region,
+            self.endpoint,
         )
 
 
@@ -154,6 +194,12 @@ class SourceInfo(_Strict):
     # Verified against real recorded pages in ../shared/fixtures, or only at the
     # transport edge.
     verified_against_recording: bool = True
+    # When the parser is verified on fewer page formats than the live source may
+    # serve: which captures ("2024-03-31 page text only"); empty when not narrower.
+    verified_only_on: str = ""
+    # A fetch that crawls many pages (one request per model, politely in series)
+    # needs longer than the flows' default fetch timeout; None keeps the default.
+    fetch_timeout_s: int | None = Field(default=None, ge=1)
     description: str = ""
     # Freshness: how often the source is expected to be fetched, and how long
     # after an offering was last seen its price still counts as current (None:

