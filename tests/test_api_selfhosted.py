@@ -146,7 +146,8 @@ def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
 
 
 def breakeven(api: httpx.Client, **params: Any) -> dict[str, Any]:
-    response = api.get("/v1/breakeven", params=params)
+    # The recorded prices are past their freshness horizon today: ask for them.
+    response = api.get("/v1/breakeven", params={"include_stale": "true", **params})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -226,7 +227,7 @@ def test_breakeven_refuses_a_throughput_from_a_run_that_is_no_reference(
 def test_bad_breakeven_parameters_are_422_naming_the_parameter(
     api: httpx.Client, params: dict, name: str
 ) -> None:
-    response = api.get("/v1/breakeven", params=params)
+    response = api.get("/v1/breakeven", params={"include_stale": "true", **params})
     assert response.status_code == 422 and name in response.json()["detail"]
 
 
