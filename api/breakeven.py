@@ -106,16 +106,27 @@ def breakeven(
     engine: EngineDep,
     owned: OwnedDep,
     model: Annotated[str, Query(description="Canonical model slug")],
-    monthly_tokens: Annotated[float, Query(gt=0, description="Tokens per month")],
+    monthly_tokens: Annotated[
+        float,
+        Query(ge=1, le=1e15, allow_inf_nan=False, description="Tokens per month (1 to 1e15)"),
+    ],
     gpu: Annotated[str, Query(description="Canonical GPU")] = "H100-SXM-80GB",
     pricing: Basis = "on_demand",
     interactivity: Annotated[
-        float | None, Query(gt=0, description="Tokens/s per user (default: max throughput)")
+        float | None,
+        Query(
+            gt=0,
+            le=10_000,
+            allow_inf_nan=False,
+            description="Tokens/s per user (default: max throughput)",
+        ),
     ] = None,
-    tokens_per_s_per_gpu: Annotated[float | None, Query(gt=0)] = None,
-    utilization: Annotated[float, Query(gt=0, le=1)] = 1.0,
+    tokens_per_s_per_gpu: Annotated[
+        float | None, Query(ge=0.001, le=10_000_000, allow_inf_nan=False)
+    ] = None,
+    utilization: Annotated[float, Query(ge=0.01, le=1, allow_inf_nan=False)] = 1.0,
     billing: Literal["always_on", "utilized"] = "always_on",
-    hours_per_month: Annotated[float, Query(gt=0, le=744)] = 730.0,
+    hours_per_month: Annotated[float, Query(ge=1, le=744, allow_inf_nan=False)] = 730.0,
     precision: Precision = "bf16",
     context_len: Annotated[int, Query(ge=1, le=10_000_000)] = 8192,
     concurrency: Annotated[int, Query(ge=1, le=100_000)] = 16,

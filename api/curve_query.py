@@ -18,6 +18,7 @@ from costcurve.analytics.countable import CountOptions
 from costcurve.catalog.models import Tier
 
 Metric = Literal["input", "output", "blended"]
+TierRuleName = Literal["capability", "static"]
 Interval = Literal["day", "week", "month"]
 EARLIEST = date(2023, 1, 1)
 # The documented range of dates a curve can ask about, and the most buckets one
@@ -57,6 +58,13 @@ class CurveQuery:
         tuple[str, ...] | None, Query(description="Also count these variants (batch, flex...)")
     ] = None
     provider: Annotated[tuple[str, ...] | None, Query(description="Only these providers")] = None
+    tiers: Annotated[
+        TierRuleName,
+        Query(
+            description="capability: tiers from measured scores at each bucket's date "
+            "(default); static: the catalog's reviewed labels (the old price bands)"
+        ),
+    ] = "capability"
 
     def resolved(self, today: date | None = None) -> CurveQuery:
         """The same query with its window filled in (from 2023-01-01 to today) and checked."""

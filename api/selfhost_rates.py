@@ -46,13 +46,16 @@ class OwnedQuery:
 
 def owned_query(
     purchase_usd: Annotated[
-        Decimal | None, Query(gt=0, description="Owned basis: GPU purchase price, USD")
+        Decimal | None,
+        Query(ge=100, le=10_000_000, description="Owned basis: GPU purchase price, USD"),
     ] = None,
     lifetime_years: Annotated[
-        Decimal, Query(gt=0, le=15, description="Owned basis: straight-line lifetime, years")
+        Decimal,
+        Query(ge=0.25, le=15, description="Owned basis: straight-line lifetime, years"),
     ] = DEFAULT_LIFETIME_YEARS,
     power_kw: Annotated[
-        Decimal | None, Query(gt=0, le=5, description="Owned basis: GPU board power, kW")
+        Decimal | None,
+        Query(ge=0.01, le=5, description="Owned basis: GPU board power, kW"),
     ] = None,
     pue: Annotated[
         Decimal, Query(ge=1, le=3, description="Owned basis: power usage effectiveness")

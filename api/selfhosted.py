@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import polars as pl
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
 from sqlalchemy import Engine, text
 
 from api.deps import EngineDep
@@ -59,8 +60,8 @@ def self_hosted(
     gpu: Annotated[str | None, Query(description="Canonical GPU, e.g. H100-SXM-80GB")] = None,
     rate_policy: Literal["as_of", "current"] = "current",
     interactivity: Annotated[
-        list[float] | None,
-        Query(gt=0, le=10000, description="Tokens/s per user to quote at (repeatable)"),
+        list[Annotated[float, Field(gt=0, le=10000, allow_inf_nan=False)]] | None,
+        Query(description="Tokens/s per user to quote at (repeatable, 0 < level <= 10000)"),
     ] = None,
     include_synthetic: bool = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",

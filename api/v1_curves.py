@@ -10,13 +10,14 @@ import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api import curve_cache
-from api.curve_query import CurveQuery, Metric
+from api.curve_query import CurveQuery, Metric, TierRuleName
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
+from api.tier_state import capability_tiered, score_version, tier_inputs
 from costcurve.analytics.countable import countable_prices
 from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
-from costcurve.analytics.deflation import exponential_fit
 from costcurve.catalog.models import Tier
+from costcurve.core.formulas import BlendRatio
 from costcurve.core.jsonenc import dumps
 
 router = APIRouter(prefix="/v1", tags=["curves"])
@@ -29,14 +30,19 @@ def _window(start: date | None, end: date | None) -> tuple[date, date]:
 def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
     """The curve of a resolved query, over the in-memory version frames."""
     start, end = query.window
-    _, llm, _ = curve_cache.frames(engine)
-    frame = llm if query.tier is None else llm.filter(pl.col("tier") == query.tier)
+    _, frame, _ = curve_cache.frames(engine)
     # "Which prices count" first, as its own step; tiers and buckets come after.
     frame = countable_prices(frame, query.counting)
     if query.include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 
         frame = pl.concat([frame, self_hosted_curve_rows(engine, frame.schema)], how="vertical")
+    if query.tiers == "capability":
+        # Tier assignment as its own step: each version carries the capability
+        # tier its model had while it was in effect (analytics.tiers).
+        frame, _ = capability_tiered(engine, frame)
+    if query.tier is not None:
+        frame = frame.filter(pl.col("tier") == query.tier)
     if frame.is_empty():
         return pl.DataFrame(schema=dict.fromkeys(CURVE_COLUMNS, pl.String))
     return tier_cost_curve(
@@ -82,17 +88,57 @@ def cost_curve(
         start, end = query.window
         body = {
             "tier": query.tier,
+            "tiers": query.tiers,
+            "question": curve_question(query.tier, query.tiers),
             "metric": query.metric,
             "interval": query.interval,
             "from": start,
             "to": end,
             "unit": "usd_per_mtok",
+            **tier_flags(engine, query, rows),
             "points": rows,
         }
         return dumps(body).encode(), "application/json"
 
-    body, media_type = curve_cache.memo(engine, ("curve", query, fmt), compute)
+    key = ("curve", query, fmt, score_version(engine))
+    body, media_type = curve_cache.memo(engine, key, compute)
     return cached(request, body, media_type)
+
+
+def curve_question(tier: str | None, tiers: str) -> str:
+    """Which question a tier curve answers (the two are easy to confuse)."""
+    if tiers == "static":
+        return (
+            "price of a static price band: the cheapest price among the models the catalog "
+            "labels with this tier (reviewed labels judged from launch prices; not capability)"
+        )
+    who = f"the models in the {tier} tier" if tier else "the models of each tier"
+    return (
+        f"price of the tier: the cheapest price among {who} at the end of each bucket, "
+        "membership by measured capability relative to the best model released by that "
+        "date (for tier=frontier: the price of the frontier, which can rise). For the "
+        "price of constant capability see /v1/deflation?benchmark=ECI&threshold=X"
+    )
+
+
+def tier_flags(engine: Any, query: CurveQuery, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rule used and which priced models fell back to the reviewed static label."""
+    if query.tiers == "static":
+        return {"tier_rule": "static catalog labels"}
+    inputs = tier_inputs(engine)
+    _, llm, _ = curve_cache.frames(engine)
+    priced = set(llm["model"].unique().to_list())
+    return {
+        "tier_rule": inputs.rule.describe(),
+        "static_label_models": inputs.static_label_models(priced, query.tier),
+        "cheapest_static_label": sorted(
+            {
+                str(r["cheapest_model"])
+                for r in rows
+                if r.get("cheapest_model") in set(inputs.static_label_models(priced, query.tier))
+            }
+        ),
+    }
 
 
 def cheapest_series(engine: Any, query: CurveQuery) -> pl.DataFrame:
@@ -103,27 +149,46 @@ def cheapest_series(engine: Any, query: CurveQuery) -> pl.DataFrame:
     return curve.select(date=pl.col("as_of"), price=pl.col("min"))
 
 
+def _blend(text_value: str) -> BlendRatio:
+    try:
+        return BlendRatio.parse(text_value)
+    except ValueError as exc:
+        raise HTTPException(422, detail=f"blend: {exc} (e.g. 3:1 or 1:1)") from None
+
+
+BlendQuery = Query(
+    description="Input:output weights of the blended price: 3:1 (default, Epoch AI and "
+    "Artificial Analysis) or 1:1 (a16z)"
+)
+
+
 @router.get(
     "/deflation",
     summary="How fast prices fall: per tier, or at constant capability (Epoch AI method)",
     description=(
-        "With `tier`: an exponential fit of the tier's monthly cheapest price (factor per "
-        "year with 90% CI, halving time, months per 10x). With `benchmark` and `threshold`: "
-        "Epoch AI's method over imported capability scores (see `costcurve scores import`)."
+        "With `tier`: the tier's monthly cheapest price (capability membership at each "
+        "month's end, or the static labels with `tiers=static`) fitted over observed months "
+        "only, with an autocorrelation-robust 90% interval; plus the price of the capability "
+        "level the tier had at the start, held constant. With `benchmark` and `threshold`: "
+        "Epoch AI's method over the stored scores (shipped: ECI, GPQA Diamond, MATH Level 5, "
+        "...), listing the models on the cheapest-at-or-above-threshold frontier."
     ),
 )
 def deflation(
     request: Request,
     engine: EngineDep,
     tier: Tier | None = None,
-    benchmark: Annotated[str | None, Query(description="Capability benchmark, e.g. MMLU")] = None,
+    benchmark: Annotated[str | None, Query(description="Capability benchmark, e.g. ECI")] = None,
     threshold: Annotated[float | None, Query(description="Minimum score on the benchmark")] = None,
     metric: Metric = "blended",
+    blend: Annotated[str, BlendQuery] = "3:1",
+    tiers: TierRuleName = "capability",
     exclude_reasoning: bool = False,
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
 ) -> Response:
     start, end = _window(start, end)
+    ratio = _blend(blend)
     if (tier is None) == (benchmark is None):
         raise HTTPException(
             422, detail="give either tier=<frontier|strong|good|fast|local> or benchmark+threshold"
@@ -133,28 +198,39 @@ def deflation(
             raise HTTPException(422, detail="threshold: required with benchmark")
         from api.scores import epoch_estimate
 
-        result = epoch_estimate(engine, benchmark, threshold, exclude_reasoning=exclude_reasoning)
-        return cached(request, dumps({"method": "epoch", **result}).encode(), "application/json")
+        def compute_epoch() -> bytes:
+            result = epoch_estimate(
+                engine,
+                benchmark,
+                threshold,
+                exclude_reasoning=exclude_reasoning,
+                ratio=ratio,
+                window=CurveQuery(metric=metric, start=start, end=end).resolved(),
+            )
+            return dumps({"method": "epoch", "blend": ratio.label, **result}).encode()
+
+        epoch_key = ("epoch", benchmark, threshold, exclude_reasoning, ratio, metric, start, end)
+        body = curve_cache.memo(engine, (*epoch_key, score_version(engine)), compute_epoch)
+        return cached(request, body, "application/json")
     assert tier is not None
 
     def compute() -> bytes:
-        query = CurveQuery(tier=tier, metric=metric, start=start, end=end).resolved()
-        series = cheapest_series(engine, query)
-        if series.height < 3:
-            raise HTTPException(
-                422, detail=f"tier {tier}: only {series.height} monthly points, need at least 3"
-            )
-        fit = exponential_fit(series)
+        from api.capability_fits import tier_deflation
+
+        query = CurveQuery(tier=tier, metric=metric, start=start, end=end, tiers=tiers).resolved()
+        fit = tier_deflation(engine, query, ratio)
         body = {
             "method": "tier_cheapest_exponential",
             "tier": tier,
+            "tiers": tiers,
             "metric": metric,
+            "blend": ratio.label,
             "from": start,
             "to": end,
-            **fit.as_dict(),
-            "points": series.to_dicts(),
+            **fit,
         }
         return dumps(body).encode()
 
-    body = curve_cache.memo(engine, ("deflation", tier, metric, start, end), compute)
+    key = ("deflation", tier, tiers, metric, ratio, start, end, score_version(engine))
+    body = curve_cache.memo(engine, key, compute)
     return cached(request, body, "application/json")

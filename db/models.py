@@ -484,14 +484,38 @@ class AlertDeliveryAttempt(SQLModel, table=True):
 
 
 class ModelScore(SQLModel, table=True):
-    """A capability score of a canonical model on a benchmark (costcurve scores import)."""
+    """A capability score as a source published it on a date (db/scores.py).
+
+    One row per (source, source model id, benchmark, as_of); ``model_slug`` is
+    the catalog model the name resolved to, null while it resolves to none.
+    """
 
     __tablename__ = "model_score"
-    __table_args__ = (UniqueConstraint("model_slug", "benchmark", name="uq_model_score"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "source", "source_model_id", "benchmark", "as_of", name="uq_model_score_version"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    model_slug: str = Field(index=True)
+    model_slug: str | None = Field(default=None, index=True)
+    source_model_id: str
     benchmark: str = Field(index=True)
     score: Decimal = money(nullable=False)
-    source: str | None = None
+    source: str
+    as_of: date
+    released_on: date | None = None
+    citation: str | None = None
     imported_at: datetime = timestamptz()
+
+
+class ScoreDataset(SQLModel, table=True):
+    """An imported score file, by content: loading it again is a no-op."""
+
+    __tablename__ = "score_dataset"
+
+    sha256: str = Field(primary_key=True)
+    source: str
+    path: str
+    rows: int
+    loaded_at: datetime = timestamptz()

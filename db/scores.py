@@ -20,12 +20,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog import load_models, resolve_model
+from costcurve.core.formulas import DEFAULT_BLEND, BlendRatio
 from db.countable_sql import COUNTABLE_LLM_SQL
 from db.models import ModelScore
 
 _scores = ModelScore.__table__  # type: ignore[attr-defined]
 _NOT_BENCHMARKS = {"model", "date", "usd_per_mtok", "reasoning", "source"}
 INTRODUCTION_WINDOW_DAYS = 30
+CSV_SOURCE = "csv"
 
 
 class ScoreImportError(ValueError):
@@ -38,6 +40,7 @@ class ScoreRow:
     benchmark: str
     score: Decimal
     source: str | None
+    source_model_id: str = ""
 
 
 def _slug(name: str) -> str | None:
@@ -71,7 +74,15 @@ def parse_scores_csv(raw: str) -> list[ScoreRow]:
                 raise ScoreImportError(
                     f"line {line}: score {value!r} for {benchmark} is not a number"
                 ) from None
-            rows.append(ScoreRow(slug, benchmark.strip(), score, record.get("source") or None))
+            rows.append(
+                ScoreRow(
+                    slug,
+                    benchmark.strip(),
+                    score,
+                    record.get("source") or None,
+                    (record["model"] or "").strip(),
+                )
+            )
     if unknown:
         raise ScoreImportError(
             "models not in the catalog (add them to catalog/models.yaml or fix the name): "
@@ -83,23 +94,26 @@ def parse_scores_csv(raw: str) -> list[ScoreRow]:
 
 
 def import_scores(engine: Engine, rows: list[ScoreRow]) -> int:
-    """Upsert scores; a re-import with new values replaces the old ones."""
+    """Upsert hand-curated scores, dated today; re-importing the same day replaces them."""
+    now = datetime.now(UTC)
     values = [
         {
             "model_slug": r.model_slug,
+            "source_model_id": r.source_model_id or r.model_slug,
             "benchmark": r.benchmark,
             "score": r.score,
-            "source": r.source,
-            "imported_at": datetime.now(UTC),
+            "source": r.source or CSV_SOURCE,
+            "as_of": now.date(),
+            "imported_at": now,
         }
         for r in rows
     ]
     stmt = insert(_scores).values(values)
     stmt = stmt.on_conflict_do_update(
-        constraint="uq_model_score",
+        constraint="uq_model_score_version",
         set_={
             "score": stmt.excluded.score,
-            "source": stmt.excluded.source,
+            "model_slug": stmt.excluded.model_slug,
             "imported_at": stmt.excluded.imported_at,
         },
     )
@@ -108,10 +122,12 @@ def import_scores(engine: Engine, rows: list[ScoreRow]) -> int:
     return len(values)
 
 
-_INTRO_PRICE_SQL = f"""
+def _intro_price_sql(ratio: BlendRatio) -> str:
+    blended = ratio.sql("v.input_usd_per_mtok", "v.output_usd_per_mtok")
+    return f"""
     WITH priced AS (
         SELECT COALESCE(v.model_slug, o.model_slug) AS model_slug, v.valid_from,
-               (3 * v.input_usd_per_mtok + v.output_usd_per_mtok) / 4 AS blended
+               {blended} AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
         WHERE COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND {COUNTABLE_LLM_SQL}
           AND NOT v.free AND v.change_kind <> 'correction'
@@ -124,17 +140,32 @@ _INTRO_PRICE_SQL = f"""
 """
 
 
-def epoch_frame(engine: Engine) -> pl.DataFrame:
+# Each model's current score per benchmark: from each source's newest dated
+# value, the best over the names that resolve to the model (Epoch lists one
+# model per reasoning-effort setting; the model's capability is its best one).
+_LATEST_SCORES_SQL = """
+    WITH latest AS (
+        SELECT DISTINCT ON (source, source_model_id, benchmark)
+               model_slug, benchmark, score, source
+        FROM model_score WHERE model_slug IS NOT NULL
+        ORDER BY source, source_model_id, benchmark, as_of DESC
+    )
+    SELECT model_slug, benchmark, max(score) FROM latest GROUP BY 1, 2
+"""
+
+
+def epoch_frame(engine: Engine, ratio: BlendRatio = DEFAULT_BLEND) -> pl.DataFrame:
     """One row per scored model: model, date (release), usd_per_mtok, reasoning, benchmarks.
 
-    The price is the model's price at introduction: the lowest blended price
+    The price is the model's price at introduction: the lowest ``ratio``-blended price
     among the versions recorded in the first 30 days of its price history (a
     later price cut belongs to the trend being measured, not to the model).
     """
     models = load_models()
     with engine.connect() as conn:
-        prices: dict[str, Decimal] = dict(conn.execute(text(_INTRO_PRICE_SQL)).tuples().all())
-        scores = conn.execute(text("SELECT model_slug, benchmark, score FROM model_score")).all()
+        intro = text(_intro_price_sql(ratio))
+        prices: dict[str, Decimal] = dict(conn.execute(intro).tuples().all())
+        scores = conn.execute(text(_LATEST_SCORES_SQL)).all()
     by_model: dict[str, dict[str, object]] = {}
     for slug, benchmark, score in scores:
         if slug not in models:
@@ -160,3 +191,44 @@ def epoch_frame(engine: Engine) -> pl.DataFrame:
         )
     frame = pl.DataFrame(list(by_model.values()), infer_schema_length=None)
     return frame.with_columns(pl.col("usd_per_mtok").cast(pl.Float64))
+
+
+SCORE_FRAME_SCHEMA = {
+    "model": pl.String,
+    "source_model_id": pl.String,
+    "source": pl.String,
+    "benchmark": pl.String,
+    "score": pl.Float64,
+    "released_on": pl.Date,
+}
+
+
+def score_frame(engine: Engine, benchmark: str) -> pl.DataFrame:
+    """Newest score of every stored name on ``benchmark``, resolved or not (analytics.tiers).
+
+    Unresolved names count too: the best model available at a date is the best
+    in the world, not the best in our catalog. ``released_on`` is the source's
+    release date, or the catalog's for a resolved model without one.
+    """
+    models = load_models()
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT ON (source, source_model_id) model_slug, source_model_id, "
+                "source, benchmark, score, released_on FROM model_score WHERE benchmark = :b "
+                "ORDER BY source, source_model_id, as_of DESC"
+            ),
+            {"b": benchmark},
+        ).all()
+    data = [
+        (
+            slug,
+            name,
+            source,
+            bench,
+            float(score),
+            released or (models[slug].release_date if slug in models else None),
+        )
+        for slug, name, source, bench, score, released in rows
+    ]
+    return pl.DataFrame(data, schema=SCORE_FRAME_SCHEMA, orient="row")

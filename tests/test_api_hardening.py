@@ -100,3 +100,20 @@ def test_conditional_requests_follow_rfc_9110(
         headers={"If-None-Match": header.format(tag=tag)},
     )
     assert again.status_code == (304 if matches else 200)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"monthly_tokens": "inf"},
+        {"monthly_tokens": "1e309"},
+        {"monthly_tokens": "1e9", "utilization": "5e-324"},
+        {"monthly_tokens": "1e9", "tokens_per_s_per_gpu": "nan"},
+    ],
+)
+def test_breakeven_refuses_non_finite_and_denormal_numbers(
+    api: httpx.Client, params: dict[str, str]
+) -> None:
+    response = api.get("/v1/breakeven", params={"model": "llama-3.1-8b", **params})
+    assert response.status_code == 422, response.text
+    assert any(name in response.json()["detail"] for name in params)

@@ -83,6 +83,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
             text=True,
             timeout=900,
             env={**os.environ, "NO_COLOR": "1"},
+            cwd=tmp_path,  # schemathesis keeps a .schemathesis/ cache in its cwd
         )
     Path(os.environ.get("ST_OUT", tmp_path / "schemathesis.txt")).write_text(result.stdout)
     summary = "\n".join(result.stdout.splitlines()[-40:])

@@ -97,6 +97,8 @@ class CanonicalModel(BaseModel):
     total_params_b: Decimal | None = None
     active_params_b: Decimal | None = None
     tier: Tier
+    # False for safety classifiers and other non-chat models: in no capability tier.
+    chat: bool = True
     reasoning: bool = False
     aliases: tuple[str, ...] = ()
     # provider (as in LlmPrice.provider) -> ids that mean this model only there.

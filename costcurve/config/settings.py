@@ -61,6 +61,10 @@ class Settings(BaseSettings):
         description='Per-source freshness horizon in days, JSON (e.g. {"coreweave": 30}); '
         "unset sources use their declared horizon (README Freshness)",
     )
+    shared_dir: Path = Field(
+        default=Path("../shared"),
+        description="Shipped datasets (datasets/capability/...) loaded on start when present",
+    )
 
     @field_validator("database_url", "prefect_database_url")
     @classmethod

@@ -44,6 +44,11 @@ def usd_per_gpu_hour(usd_per_instance_hour: Decimal, gpu_count: int) -> Decimal:
     return tidy(usd_per_instance_hour / gpu_count)
 
 
+# The default blend (ARCHITECTURE.md, Epoch AI / Artificial Analysis): 3 input : 1 output.
+INPUT_WEIGHT = Decimal(3)
+OUTPUT_WEIGHT = Decimal(1)
+
+
 @dataclass(frozen=True)
 class BlendRatio:
     """Weights of input and output tokens in a blended price (ARCHITECTURE.md).
@@ -52,8 +57,8 @@ class BlendRatio:
     read about three tokens for every one they write); 1:1 is a16z's.
     """
 
-    input_weight: Decimal = Decimal(3)
-    output_weight: Decimal = Decimal(1)
+    input_weight: Decimal = INPUT_WEIGHT
+    output_weight: Decimal = OUTPUT_WEIGHT
 
     def __post_init__(self) -> None:
         for name in ("input_weight", "output_weight"):
@@ -96,6 +101,13 @@ class BlendRatio:
 
 
 DEFAULT_BLEND = BlendRatio()
+
+
+def blended_usd_per_mtok(
+    input_usd_per_mtok: Decimal, output_usd_per_mtok: Decimal, ratio: BlendRatio = DEFAULT_BLEND
+) -> Decimal:
+    """The blended price: (3 x input + 1 x output) / 4 with the default weights."""
+    return ratio.blend(input_usd_per_mtok, output_usd_per_mtok)
 
 
 HOURS_PER_YEAR = Decimal(8760)

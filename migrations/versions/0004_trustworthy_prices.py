@@ -3,7 +3,7 @@
 The version's model starts as its offering's (what every version meant so far).
 
 Revision ID: 0004
-Revises: 0008
+Revises: 0005
 Create Date: 2026-12-02 05:53:53.202587
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0008"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -33,11 +33,19 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option(help="With --file: parse this source's file instead")
         ] = None,
         file: Annotated[Path | None, typer.Option(help="A recorded response to check")] = None,
+        scores: Annotated[
+            bool, typer.Option("--scores", help="Score names (Epoch, LMArena) instead of prices")
+        ] = False,
     ) -> None:
         """List provider model ids that resolve to no canonical model (model: null).
 
         Without --file: the offerings stored in the database, per source and provider.
+        With --scores: stored score names per source (rows, first and last date),
+        most rows first; add an alias to catalog/models.yaml to resolve one.
         """
+        if scores:
+            _unresolved_scores(source)
+            return
         if file is not None:
             from costcurve.cli.commands.parse import observed_at_option, read_and_parse
 
@@ -75,3 +83,21 @@ def register(app: typer.Typer) -> None:
         for row in rows:
             typer.echo("\t".join(row))
         typer.echo(f"{len(rows)} unresolved", err=True)
+
+
+def _unresolved_scores(source: str | None) -> None:
+    from costcurve.cli.runtime import database_or_exit
+    from db.score_import import match_rates, unresolved_score_names
+
+    _, engine = database_or_exit(require_head=True)
+    rows = unresolved_score_names(engine, [source] if source else None)
+    for src, name, count, first, last in rows:
+        typer.echo(f"{src}\t{name}\t{count}\t{first}\t{last}")
+    for rate in match_rates(engine):
+        if source is None or rate["source"] == source:
+            typer.echo(
+                f"{rate['source']}: {rate['resolved_rows']}/{rate['rows']} rows "
+                f"({rate['match_rate']:.1%}) matched",
+                err=True,
+            )
+    typer.echo(f"{len(rows)} unresolved", err=True)

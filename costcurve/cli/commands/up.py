@@ -42,6 +42,18 @@ def _load_reference(engine: Any) -> None:
     typer.echo(
         f"reference history: {result.new_versions} new versions, {result.unchanged} unchanged"
     )
+    _load_scores(engine)
+
+
+def _load_scores(engine: Any) -> None:
+    from db.score_import import load_shipped_scores
+
+    shared = settings_or_exit().shared_dir
+    report = load_shipped_scores(engine, shared)
+    if report is None:
+        typer.echo(f"capability scores: {shared}/datasets/capability absent, none loaded")
+    else:
+        typer.echo(f"capability scores: {report.summary()}")
 
 
 def _watch_first_scrape(api_url: str, t0: float, stop: threading.Event) -> None:

@@ -1,0 +1,68 @@
+"""The tier rule's inputs, loaded once per score import (scores, catalog, membership)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, text
+
+from costcurve.analytics.tiers import apply_membership, membership_intervals
+from costcurve.config.tiers import TierRule, get_tier_rule
+from db.scores import score_frame
+from db.tier_inputs import catalog_frame
+
+_lock = threading.Lock()
+_cache: dict[tuple[Any, ...], TierInputs] = {}
+_MAX = 16
+
+
+@dataclass(frozen=True)
+class TierInputs:
+    rule: TierRule
+    scores: pl.DataFrame
+    catalog: pl.DataFrame
+    intervals: pl.DataFrame
+
+    def static_label_models(self, models: set[str], tier: str | None = None) -> list[str]:
+        """Of ``models``, those whose tier comes from the reviewed static label (flagged)."""
+        frame = self.intervals.filter(
+            pl.col("tier_source") == "static_label", pl.col("model").is_in(sorted(models))
+        )
+        if tier is not None:
+            frame = frame.filter(pl.col("tier") == tier)
+        return sorted(set(frame["model"].to_list()))
+
+
+def score_version(engine: Engine) -> tuple[Any, ...]:
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT count(*), max(imported_at) FROM model_score")).one()
+    return tuple(row)
+
+
+def tier_inputs(engine: Engine, benchmark: str | None = None) -> TierInputs:
+    """Inputs of the configured rule (optionally ranked by another benchmark)."""
+    rule = get_tier_rule()
+    if benchmark is not None and benchmark != rule.benchmark:
+        rule = rule.model_copy(update={"benchmark": benchmark})
+    key = (id(engine), score_version(engine), rule)
+    with _lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    scores = score_frame(engine, rule.benchmark)
+    catalog = catalog_frame()
+    inputs = TierInputs(rule, scores, catalog, membership_intervals(scores, catalog, rule))
+    with _lock:
+        if len(_cache) >= _MAX:
+            _cache.clear()
+        _cache[key] = inputs
+    return inputs
+
+
+def capability_tiered(engine: Engine, versions: pl.DataFrame) -> tuple[pl.DataFrame, TierInputs]:
+    """``versions`` with the capability tier in effect over each part of its validity."""
+    inputs = tier_inputs(engine)
+    return apply_membership(versions, inputs.intervals), inputs
