@@ -131,6 +131,9 @@ def breakeven(
     precision: Precision = "bf16",
     context_len: Annotated[int, Query(ge=1, le=10_000_000)] = 8192,
     concurrency: Annotated[int, Query(ge=1, le=100_000)] = 16,
+    include_stale: Annotated[
+        bool, Query(description="Also use API prices past their source's freshness horizon")
+    ] = False,
 ) -> Response:
     catalog = load_models()
     if model not in catalog:
@@ -139,7 +142,7 @@ def breakeven(
     params_b = catalog[model].total_params_b
     now = datetime.now(UTC)
     with engine.connect() as conn:
-        api_offer = cheapest_standard_price(conn, model, now)
+        api_offer = cheapest_standard_price(conn, model, now, include_stale=include_stale)
         if api_offer is None:
             raise HTTPException(422, detail=f"model: no current standard API price for {model!r}")
         rate = rate_for(conn, pricing, gpu, now, owned)

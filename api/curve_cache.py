@@ -48,10 +48,14 @@ def data_version(engine: Engine) -> str:
     with engine.connect() as conn:
         row = conn.execute(
             text(
-                "SELECT count(*), max(finished_at) FROM pipeline_run WHERE finished_at IS NOT NULL"
+                "SELECT count(*), max(finished_at), "
+                "(SELECT max(decided_at) FROM price_flag) "
+                "FROM pipeline_run WHERE finished_at IS NOT NULL"
             )
         ).one()
-    return f"{row[0]}:{row[1].isoformat() if row[1] else '-'}"
+    # A person's decision on a flag changes what counts as much as an ingest does.
+    stamps = [r.isoformat() if r else "-" for r in (row[1], row[2])]
+    return f"{row[0]}:{stamps[0]}:{stamps[1]}"
 
 
 def _state(engine: Engine, *, force: bool = False) -> _State:

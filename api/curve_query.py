@@ -17,6 +17,7 @@ from fastapi import HTTPException, Query
 from sqlalchemy import Engine
 
 from api import curve_cache
+from costcurve.analytics.countable import CountOptions, countable_prices
 from costcurve.catalog.models import Tier
 
 Metric = Literal["input", "output", "blended"]
@@ -47,6 +48,15 @@ class CurveQuery:
         bool, Query(description="Count versions marked as upstream corrections")
     ] = True
     include_free: Annotated[bool, Query(description="Count free listings")] = False
+    include_promotions: Annotated[
+        bool, Query(description="Count promotional prices instead of list prices")
+    ] = False
+    include_quarantined: Annotated[
+        bool, Query(description="Count prices the plausibility screen quarantined")
+    ] = False
+    include_stale: Annotated[
+        bool, Query(description="Carry prices past their source's freshness horizon")
+    ] = False
     provider: Annotated[tuple[str, ...] | None, Query(description="Only these providers")] = None
     tiers: Annotated[
         TierRuleName,
@@ -83,8 +93,17 @@ class CurveQuery:
                     f"{MAX_BUCKETS}: narrow the range or use a longer interval"
                 ),
             )
-        return replace(
-            self, start=start, end=end, provider=self.provider or None, variant=self.variant or None
+        variants = tuple(sorted(self.variant)) if self.variant else None
+        return replace(self, start=start, end=end, provider=self.provider or None, variant=variants)
+
+    @property
+    def counting(self) -> CountOptions:
+        """Which prices count (costcurve.analytics.countable) for this request."""
+        return CountOptions(
+            include_promotions=self.include_promotions,
+            include_quarantined=self.include_quarantined,
+            include_stale=self.include_stale,
+            variants=self.variant or (),
         )
 
     @property
@@ -93,11 +112,9 @@ class CurveQuery:
         return self.start, self.end
 
 
-STANDARD = ("standard",)
-
-
 def priced_versions(engine: Engine, query: CurveQuery) -> pl.DataFrame:
-    """The in-memory versions a curve of ``query`` may count: batch, flex, priority ...
-    prices only when the query names those variants (ARCHITECTURE.md)."""
+    """The in-memory versions a curve of ``query`` may count: standard, current,
+    non-quarantined list prices unless the query asks for more
+    (``costcurve.analytics.countable``; ARCHITECTURE.md "Which prices count")."""
     _, llm, _ = curve_cache.frames(engine)
-    return llm.filter(pl.col("variant").is_in(list(query.variant or STANDARD)))
+    return countable_prices(llm, query.counting)

@@ -17,6 +17,7 @@ from api import (
     v1_gpu_index,
     v1_gpus,
     v1_prices,
+    v1_quality,
     v1_tiers,
 )
 
@@ -39,6 +40,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(alerts.router)
     app.include_router(v1_curves.router)
+    app.include_router(v1_quality.router)
     app.include_router(v1_tiers.router)
     app.include_router(v1_prices.router)
     app.include_router(v1_gpus.router)

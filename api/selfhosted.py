@@ -24,6 +24,7 @@ from costcurve.analytics.interactivity import (
 from costcurve.catalog import load_models
 from costcurve.core.jsonenc import dumps
 from costcurve.core.representativeness import effective_concurrency
+from db.countable_sql import GPU_NOT_EXCLUDED_SQL
 from db.selfhost_costs import USABLE_RATE_SQL, self_hosted_costs
 from db.selfhost_sweeps import StoredSweep, load_sweeps
 
@@ -156,7 +157,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
                v.valid_to, v.usd_per_gpu_hour / (b.tps * 3600) * 1000000 AS usd_per_mtok
         FROM best b
         JOIN gpu_offering o ON o.gpu = b.gpu AND o.pricing = 'on_demand' AND {USABLE_RATE_SQL}
-        JOIN gpu_rate_version v ON v.offering_id = o.id
+        JOIN gpu_rate_version v ON v.offering_id = o.id AND {GPU_NOT_EXCLUDED_SQL}
     """
     with engine.connect() as conn:
         rows = conn.execute(text(sql)).mappings().all()
@@ -185,4 +186,7 @@ def self_hosted_curve_rows(engine: Engine, schema: Any) -> pl.DataFrame:
     ]
     if not records:
         return pl.DataFrame(schema=schema)
-    return pl.DataFrame(records).cast(dict(schema)).select(list(schema))
+    frame = pl.DataFrame(records)
+    # Columns only stored API prices have (variant, freshness, flags) stay null.
+    frame = frame.with_columns(pl.lit(None).alias(c) for c in schema if c not in frame.columns)
+    return frame.cast(dict(schema)).select(list(schema))

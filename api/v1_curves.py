@@ -63,7 +63,11 @@ def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
         "For each interval and tier: min, p25, median, max and count of the prices of the "
         "offerings in effect at the end of the interval, and the cheapest offering. An "
         "offering is a (provider, model) pair; one listed by several sources counts once "
-        "at its lowest price. Free listings are excluded unless `include_free`."
+        "at its lowest price. Only standard list prices of the base context tier count: "
+        "free listings, promotions, prices quarantined by the plausibility screen and "
+        "prices past their source's freshness horizon are left out unless `include_free`, "
+        "`include_promotions`, `include_quarantined` or `include_stale`; `variant` adds "
+        "other variants (batch, flex, ...)."
     ),
 )
 def cost_curve(

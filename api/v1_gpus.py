@@ -35,10 +35,16 @@ class GpuFilter:
     provider: str | None = None
     pricing: str | None = None
     region: str | None = None
+    # Only offers inside their source's freshness horizon (the current listing).
+    fresh_only: bool = False
 
     def listing(self, lead_order: tuple[str, ...] = ()) -> queries.Listing:
         equal = {"gpu": self.gpu, "provider": self.provider, "pricing": self.pricing}
-        return queries.Listing(equal=equal | {"region": self.region}, lead_order=lead_order)
+        return queries.Listing(
+            equal=equal | {"region": self.region},
+            lead_order=lead_order,
+            fresh_only=self.fresh_only,
+        )
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,14 @@ def gpu_rates(
     provider: str | None = None,
     pricing: Pricing | None = None,
     region: str | None = None,
+    include_stale: Annotated[
+        bool, Query(description="Also list rates past their source's freshness horizon")
+    ] = False,
     limit: Annotated[int, LimitQuery] = 100,
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    filters = GpuFilter(optional_gpu_param(gpu), provider, pricing, region)
+    filters = GpuFilter(optional_gpu_param(gpu), provider, pricing, region, not include_stale)
     total, rows = current_gpu_rates(engine, filters, limit=limit, offset=offset)
     return table(
         request, rows, fmt=fmt, total=total, limit=limit, offset=offset, columns=GPU_COLUMNS

@@ -17,6 +17,7 @@ from api.sql import aware
 from costcurve.catalog import load_models
 from costcurve.catalog.models import Tier
 from costcurve.core.jsonenc import plain
+from costcurve.core.offer_terms import same_price
 from db import queries
 
 router = APIRouter(prefix="/v1", tags=["prices"])
@@ -47,6 +48,8 @@ class PriceFilter:
     source: str | None = None
     variant: str | None = None
     include_free: bool = True
+    # Offerings past their source's freshness horizon are left out unless asked for.
+    include_stale: bool = False
 
 
 def current_prices(
@@ -62,6 +65,7 @@ def current_prices(
         },
         any_of={"model_slug": _slugs_in_tier(filters.tier)} if filters.tier is not None else {},
         where=() if filters.include_free else (~queries.LLM.version.c.free,),
+        fresh_only=not filters.include_stale,
     )
     page = queries.Page(limit, offset)
     with engine.connect() as conn:
@@ -69,7 +73,15 @@ def current_prices(
     return total, _with_tier(rows)
 
 
-@router.get("/prices", summary="Current token prices (filter by provider, model, tier)")
+@router.get(
+    "/prices",
+    summary="Current token prices (filter by provider, model, tier)",
+    description=(
+        "Every offering's version in effect now, with `last_seen_at` and `stale` (last "
+        "seen longer ago than its source's freshness horizon; left out unless "
+        "`include_stale`) and `quarantined` (held back by the plausibility screen)."
+    ),
+)
 def prices(
     request: Request,
     engine: EngineDep,
@@ -79,11 +91,14 @@ def prices(
     source: str | None = None,
     variant: str | None = None,
     include_free: bool = True,
+    include_stale: Annotated[
+        bool, Query(description="Also list prices past their source's freshness horizon")
+    ] = False,
     limit: Annotated[int, LimitQuery] = 100,
     offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
-    filters = PriceFilter(provider, model, tier, source, variant, include_free)
+    filters = PriceFilter(provider, model, tier, source, variant, include_free, include_stale)
     total, rows = current_prices(engine, filters, limit=limit, offset=offset)
     return table(
         request,
@@ -153,7 +168,8 @@ def price_history(
 
 
 _CHANGES_SQL = """
-    SELECT o.source, o.provider, o.provider_model_id, o.model_slug AS model, o.variant,
+    SELECT o.source, o.provider, o.provider_model_id,
+           COALESCE(v.model_slug, o.model_slug) AS model, o.variant,
            o.context_tier, v.id AS version_id, v.valid_from AS changed_at, v.recorded_at,
            v.change_kind, p.input_usd_per_mtok AS old_input_usd_per_mtok,
            p.output_usd_per_mtok AS old_output_usd_per_mtok,
@@ -199,6 +215,16 @@ def _atom(request: Request, rows: list[dict[str, Any]]) -> bytes:
     return feed.encode()
 
 
+def _noise_only(row: dict[str, Any]) -> bool:
+    names = [k[4:] for k in row if k.startswith("new_")]
+    return all(
+        same_price(row[f"old_{n}"], row[f"new_{n}"])
+        if not isinstance(row[f"new_{n}"], bool)
+        else row[f"old_{n}"] == row[f"new_{n}"]
+        for n in names
+    )
+
+
 def recent_changes(
     engine: Engine, *, since: datetime | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
@@ -209,6 +235,8 @@ def recent_changes(
             dict(r)
             for r in conn.execute(text(_CHANGES_SQL), {"since": since, "limit": limit}).mappings()
         ]
+    # A move smaller than the published precision (float noise) is not a change.
+    rows = [r for r in rows if not _noise_only(r)]
     for r in rows:
         old, new = r["old_output_usd_per_mtok"], r["new_output_usd_per_mtok"]
         r["output_change_pct"] = (

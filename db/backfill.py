@@ -125,6 +125,7 @@ def _ingest_items(run: RecordedRun, items: Sequence[HistoryItem]) -> RunOutcome:
             recorded_at=recorded_at,
         )
         _close_at(conn, run.source, [i for i in items if i.closes_at], recorded_at, result)
+        _seen_through(conn, run.source, [i for i in items if i.seen_through])
         return result
 
     result = run.commit(work, ingest_counts)
@@ -190,6 +191,45 @@ def _close_at(
         result.changes.append(
             PriceChange("llm_price", offering_id, key, version_id, None, None, None, at)
         )
+
+
+_SEEN_SQL = text(
+    """
+    UPDATE llm_price_version v
+    SET last_seen_at = GREATEST(v.last_seen_at, c.seen)
+    FROM llm_offering o
+    JOIN unnest(:provider, :model_id, :variant, :tier, :modality, :seen)
+         AS c(provider, model_id, variant, tier, modality, seen)
+      ON o.provider = c.provider AND o.provider_model_id = c.model_id
+     AND o.variant = c.variant AND o.context_tier IS NOT DISTINCT FROM c.tier
+     AND o.modality = c.modality
+    WHERE o.source = :source AND v.offering_id = o.id
+      AND v.valid_from <= c.seen AND (v.valid_to IS NULL OR v.valid_to > c.seen)
+    """
+).bindparams(
+    *(bindparam(n, type_=ARRAY(Text)) for n in ("provider", "model_id", "variant", "tier")),
+    bindparam("modality", type_=ARRAY(Text)),
+    bindparam("seen", type_=ARRAY(TIMESTAMP(timezone=True))),
+)
+
+
+def _seen_through(conn: Connection, source: str, items: Sequence[HistoryItem]) -> None:
+    """A dataset that still lists a price at ``seen_through`` saw it then (freshness)."""
+    if not items:
+        return
+    prices = [i.price for i in items]
+    conn.execute(
+        _SEEN_SQL,
+        {
+            "source": source,
+            "provider": [p.provider for p in prices],
+            "model_id": [p.provider_model_id for p in prices],
+            "variant": [p.variant for p in prices],
+            "tier": [p.context_tier for p in prices],
+            "modality": [p.modality for p in prices],
+            "seen": [i.seen_through for i in items],
+        },
+    )
 
 
 def litellm_files(paths: Iterable[Path]) -> list[Path]:

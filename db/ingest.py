@@ -9,20 +9,30 @@ Rules (README "Versioning" repeats them for users):
   observation's ``effective_from`` when it announces a future price, else its
   ``observed_at``).
 * Against the version in effect at ``t``:
-  - same prices: unchanged; an open version's ``last_seen_at`` moves forward;
-  - different prices and that version is open: it is closed at ``t`` and a new
+  - same values: unchanged; its ``last_seen_at`` moves forward. Prices closer
+    than the published precision (``core.offer_terms.same_price``) are the same;
+  - different values and that version is open: it is closed at ``t`` and a new
     open version starts at ``t``;
-  - different prices inside a closed interval, or a second price at the very
+  - different values inside a closed interval, or a second price at the very
     instant a version starts: the observation conflicts with recorded history
     and is skipped (counted, never applied silently over history).
 * No version in effect at ``t``: a new version opens at ``t``; if a later
   version already exists (a backfill of older history) the new one is closed
   where the later one starts.
+* A price with a stated end (``effective_to``, a promotion) is closed at that
+  end when it is opened, so it stops being in effect without another scrape.
+* The canonical model is a versioned value (``llm_price_version.model_slug``):
+  an id that starts to point at another model opens a new version.
 * Withdrawal: only when the source declares its listing complete are open
   versions of offerings missing from the snapshot closed at ``t``. A "complete"
   listing that has fewer than half of the source's open offerings is treated as
   partial (a truncated response must not wipe current prices).
+* Every model whose prices were touched is re-screened for plausibility in the
+  same transaction (db/screen.py), so no price is used before it is screened.
 * A parse failure never reaches this module, so it can close nothing.
+
+Which columns identify an offering and which are versioned values comes from
+the tables (db/ingest_kinds.py).
 """
 
 from __future__ import annotations
@@ -33,66 +43,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, select, text, update
+from sqlalchemy import Connection, RowMapping, bindparam, func, select, text, update
 
-from costcurve.core.observations import GpuRate, LlmPrice, Observation
-from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
+from costcurve.core.observations import LlmPrice, Observation
+from db.ingest_kinds import GPU, KINDS, LLM, PRICE_FIELDS, Kind, same_values
+from db.ingest_sql import copy_rows, key_join, stage_table
 
 PARTIAL_LISTING_RATIO = 0.5
 
-
-@dataclass(frozen=True)
-class _Kind:
-    offering: Table
-    version: Table
-    key_columns: tuple[str, ...]
-    price_columns: tuple[str, ...]
-    offering_extra: tuple[str, ...]  # offering columns refreshed from the latest observation
-
-
-LLM = _Kind(
-    offering=LlmOffering.__table__,  # type: ignore[attr-defined]
-    version=LlmPriceVersion.__table__,  # type: ignore[attr-defined]
-    key_columns=(
-        "source",
-        "provider",
-        "provider_model_id",
-        "variant",
-        "context_tier",
-        "modality",
-        "deployment",
-        "region",
-        "endpoint",
-    ),
-    price_columns=(
-        "input_usd_per_mtok",
-        "output_usd_per_mtok",
-        "cached_input_usd_per_mtok",
-        "cache_write_usd_per_mtok",
-        "cache_write_1h_usd_per_mtok",
-        "free",
-        "original_currency",
-        "fx_rate",
-    ),
-    offering_extra=("model_slug", "quantization", "context_length"),
-)
-GPU = _Kind(
-    offering=GpuOffering.__table__,  # type: ignore[attr-defined]
-    version=GpuRateVersion.__table__,  # type: ignore[attr-defined]
-    key_columns=(
-        "source",
-        "provider",
-        "gpu",
-        "gpu_count",
-        "pricing",
-        "region",
-        "instance_type",
-        "os",
-        "statistic",
-    ),
-    price_columns=("usd_per_gpu_hour", "usd_per_instance_hour", "offer_count"),
-    offering_extra=(),
-)
+__all__ = [
+    "GPU",
+    "LLM",
+    "PARTIAL_LISTING_RATIO",
+    "PRICE_FIELDS",
+    "IngestResult",
+    "PriceChange",
+    "ingest",
+]
 
 
 @dataclass
@@ -116,6 +83,7 @@ class IngestResult:
     skipped: int = 0
     listing_complete_applied: bool = False
     changes: list[PriceChange] = field(default_factory=list)
+    flagged: int = 0
 
     def counts(self) -> dict[str, int]:
         return {
@@ -125,24 +93,33 @@ class IngestResult:
         }
 
 
+@dataclass(frozen=True)
+class _Item:
+    obs: Observation
+    change_kind: str
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """One instant of one kind of one source's ingest."""
+
+    conn: Connection
+    kind: Kind
+    source: str
+    t: datetime
+    items: list[_Item]
+    run_id: int | None
+    recorded_at: datetime
+
+
 def _instant(obs: Observation) -> datetime:
     if isinstance(obs, LlmPrice) and obs.effective_from is not None:
         return obs.effective_from
     return obs.observed_at
 
 
-def _row(kind: _Kind, obs: Observation) -> tuple[dict[str, Any], dict[str, Any]]:
-    data = obs.model_dump()
-    if isinstance(obs, LlmPrice):
-        data["model_slug"] = obs.model
-    key = {c: data[c] for c in kind.key_columns}
-    prices = {c: data[c] for c in kind.price_columns}
-    return key | {c: data[c] for c in kind.offering_extra}, prices
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    # Decimal equality ignores scale (2 == 2.000), which is what a price means.
-    return all(a[c] == b[c] for c in a)
+def _end(obs: Observation) -> datetime | None:
+    return obs.effective_to if isinstance(obs, LlmPrice) else None
 
 
 def ingest(
@@ -156,216 +133,229 @@ def ingest(
     recorded_at: datetime | None = None,
 ) -> IngestResult:
     """Version ``observations`` of ``source``; the caller owns the transaction."""
+    from db.screen import screen_after_ingest
+
     recorded_at = recorded_at or datetime.now(UTC)
     kinds = [change_kind] * len(observations) if isinstance(change_kind, str) else change_kind
     if len(kinds) != len(observations):
         raise ValueError("one change_kind per observation")
     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"costcurve-ingest:{source}"))))
     result = IngestResult(observations=len(observations))
-    for kind_name, kind in (("llm_price", LLM), ("gpu_rate", GPU)):
-        cls = LlmPrice if kind_name == "llm_price" else GpuRate
-        items = [(o, k) for o, k in zip(observations, kinds, strict=True) if isinstance(o, cls)]
+    for kind in KINDS:
+        items = [
+            _Item(o, k)
+            for o, k in zip(observations, kinds, strict=True)
+            if isinstance(o, kind.observation)
+        ]
         if not items and not listing_complete:
             continue
-        groups: dict[datetime, list[tuple[Observation, str]]] = defaultdict(list)
-        for obs, ck in items:
-            if obs.source != source:
-                raise ValueError(f"observation of source {obs.source!r} in a {source!r} ingest")
-            groups[_instant(obs)].append((obs, ck))
+        groups = _by_instant(source, items)
         for t in sorted(groups):
             _apply_snapshot(
-                conn, kind, kind_name, source, t, groups[t], run_id, recorded_at, result
+                _Snapshot(conn, kind, source, t, groups[t], run_id, recorded_at), result
             )
         if listing_complete and groups:
             t_last = max(groups)
-            latest = groups[t_last]
-            _close_withdrawn(conn, kind, kind_name, source, t_last, latest, recorded_at, result)
+            latest = _Snapshot(conn, kind, source, t_last, groups[t_last], run_id, recorded_at)
+            _close_withdrawn(latest, result)
+    result.flagged = screen_after_ingest(conn, source, observations, result.changes)
     return result
 
 
-def _copy_rows(
-    conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]
-) -> None:
-    # COPY through the driver: compiling a multi-row VALUES statement costs more
-    # than the database's own work at a few thousand rows.
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+def _by_instant(source: str, items: list[_Item]) -> dict[datetime, list[_Item]]:
+    groups: dict[datetime, list[_Item]] = defaultdict(list)
+    for item in items:
+        if item.obs.source != source:
+            raise ValueError(f"observation of source {item.obs.source!r} in a {source!r} ingest")
+        groups[_instant(item.obs)].append(item)
+    return groups
 
 
-def _stage(conn: Connection, kind: _Kind, name: str, columns: list[str]) -> None:
-    o, v = kind.offering, kind.version
-    types = {c.name: c.type.compile(conn.dialect) for c in (*o.c, *v.c)}
-    types |= {"ord": "integer", "offering_id": "bigint"}
-    ddl = ", ".join(f"{c} {types[c]}" for c in columns)
-    conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({ddl}) ON COMMIT DROP"))
-    conn.execute(text(f"TRUNCATE {name}"))
+def _apply_snapshot(snap: _Snapshot, result: IngestResult) -> None:
+    stage = _stage_offerings(snap)
+    _upsert_offerings(snap, stage)
+    state = _versions_in_effect(snap, stage)
+    plan = _Plan()
+    for i, item in enumerate(snap.items):
+        _decide(snap, item, state[i], plan, result)
+    _touch(snap, plan.touch)
+    _close(snap, plan.close, result)
+    _insert_versions(snap, plan, result)
 
 
-def _key_join(kind: _Kind, left: str, right: str) -> str:
-    nullable = {c.name for c in kind.offering.c if c.nullable}
-    return " AND ".join(
-        f"{left}.{c} IS NOT DISTINCT FROM {right}.{c}"
-        if c in nullable
-        else f"{left}.{c} = {right}.{c}"
-        for c in kind.key_columns
-    )
+@dataclass
+class _Plan:
+    touch: list[int] = field(default_factory=list)
+    close: list[int] = field(default_factory=list)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[int, PriceChange] = field(default_factory=dict)
 
 
-def _apply_snapshot(
-    conn: Connection,
-    kind: _Kind,
-    kind_name: str,
-    source: str,
-    t: datetime,
-    items: list[tuple[Observation, str]],
-    run_id: int | None,
-    recorded_at: datetime,
-    result: IngestResult,
-) -> None:
-    o, v = kind.offering, kind.version
-    rows = [_row(kind, obs) for obs, _ in items]
-    offering_cols = [*kind.key_columns, *kind.offering_extra]
-    stage = f"_stage_{o.name}"
-    _stage(conn, kind, stage, ["ord", *offering_cols])
-    _copy_rows(
-        conn,
-        stage,
-        ["ord", *offering_cols],
-        [(i, *(key[c] for c in offering_cols)) for i, (key, _) in enumerate(rows)],
-    )
-    if conn.execute(
+def _stage_offerings(snap: _Snapshot) -> str:
+    kind = snap.kind
+    columns = ["ord", *kind.key_columns, *kind.offering_extra]
+    stage = f"_stage_{kind.offering.name}"
+    stage_table(snap.conn, kind, stage, columns)
+    rows = [(i, *kind.offering_row(item.obs).values()) for i, item in enumerate(snap.items)]
+    copy_rows(snap.conn, stage, columns, rows)
+    distinct = snap.conn.execute(
         text(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(kind.key_columns)} FROM {stage}) d")
-    ).scalar_one() != len(rows):
-        raise ValueError(f"{source}: the snapshot at {t.isoformat()} lists an offering twice")
-    refresh = ", ".join(f"{c} = COALESCE(EXCLUDED.{c}, {o.name}.{c})" for c in kind.offering_extra)
-    conn.execute(
+    ).scalar_one()
+    if distinct != len(rows):
+        raise ValueError(
+            f"{snap.source}: the snapshot at {snap.t.isoformat()} lists an offering twice"
+        )
+    return stage
+
+
+def _upsert_offerings(snap: _Snapshot, stage: str) -> None:
+    kind, o = snap.kind, snap.kind.offering.name
+    columns = ", ".join((*kind.key_columns, *kind.offering_extra))
+    refresh = "".join(f", {c} = COALESCE(EXCLUDED.{c}, {o}.{c})" for c in kind.offering_extra)
+    snap.conn.execute(
         text(
             f"""
-            INSERT INTO {o.name} ({", ".join(offering_cols)}, first_seen_at, last_seen_at)
-            SELECT {", ".join(offering_cols)}, :t, :t FROM {stage}
-            ON CONFLICT ON CONSTRAINT uq_{o.name}_key DO UPDATE SET
-              last_seen_at = GREATEST({o.name}.last_seen_at, EXCLUDED.last_seen_at),
-              first_seen_at = LEAST({o.name}.first_seen_at, EXCLUDED.first_seen_at)
-              {", " + refresh if refresh else ""}
+            INSERT INTO {o} ({columns}, first_seen_at, last_seen_at)
+            SELECT {columns}, :t, :t FROM {stage}
+            ON CONFLICT ON CONSTRAINT uq_{o}_key DO UPDATE SET
+              last_seen_at = GREATEST({o}.last_seen_at, EXCLUDED.last_seen_at),
+              first_seen_at = LEAST({o}.first_seen_at, EXCLUDED.first_seen_at){refresh}
             """
         ),
-        {"t": t},
+        {"t": snap.t},
     )
-    price_cols = ", ".join(f"e.{c}" for c in kind.price_columns)
-    found = conn.execute(
+
+
+def _versions_in_effect(snap: _Snapshot, stage: str) -> dict[int, RowMapping]:
+    """Per staged row: its offering id, the version in effect at ``t`` and the next start."""
+    kind = snap.kind
+    o, v = kind.offering.name, kind.version.name
+    values = ", ".join(f"e.{c}" for c in kind.value_columns)
+    rows = snap.conn.execute(
         text(
             f"""
-            SELECT s.ord, o.id, e.id, e.valid_from, e.valid_to, nxt.valid_from, {price_cols}
+            SELECT s.ord, o.id AS offering_id, e.id AS version_id, e.valid_from, e.valid_to,
+                   nxt.valid_from AS next_from, {values}
             FROM {stage} s
-            JOIN {o.name} o ON {_key_join(kind, "o", "s")}
-            LEFT JOIN {v.name} e ON e.offering_id = o.id AND e.valid_from <= :t
+            JOIN {o} o ON {key_join(kind, "o", "s")}
+            LEFT JOIN {v} e ON e.offering_id = o.id AND e.valid_from <= :t
                  AND (e.valid_to IS NULL OR e.valid_to > :t)
             LEFT JOIN LATERAL (
-                SELECT n.valid_from FROM {v.name} n
+                SELECT n.valid_from FROM {v} n
                 WHERE n.offering_id = o.id AND n.valid_from > :t
                 ORDER BY n.valid_from LIMIT 1
             ) nxt ON true
             """
         ),
-        {"t": t},
-    ).all()
-    state = {r[0]: r for r in found}
-    touch, close, inserts = [], [], []
-    pending: dict[int, PriceChange] = {}
-    for i, ((obs, change_kind), (key, prices)) in enumerate(zip(items, rows, strict=True)):
-        r = state[i]
-        oid, current_id, valid_from, valid_to, next_from = r[1], r[2], r[3], r[4], r[5]
-        current = dict(zip(kind.price_columns, r[6:], strict=True)) if current_id else None
-        if current is not None:
-            if _same(prices, current):
-                result.unchanged += 1
-                if valid_to is None:
-                    touch.append(current_id)
-                continue
-            if valid_to is not None or valid_from == t:
-                result.skipped += 1
-                continue
-            close.append(current_id)
-        new_valid_to = next_from if current is None else None
-        inserts.append(
-            (
-                oid,
-                *(prices[c] for c in kind.price_columns),
-                t,
-                new_valid_to,
-                recorded_at,
-                recorded_at if new_valid_to is not None else None,
-                obs.observed_at,
-                change_kind,
-                run_id,
-                obs.source_url,
-            )
-        )
-        pending[oid] = PriceChange(kind_name, oid, key, current_id, None, current, prices, t)
-    if touch:
-        conn.execute(
-            update(v)
-            .where(v.c.id == func.any(bindparam("ids")))
-            .values(last_seen_at=func.greatest(v.c.last_seen_at, bindparam("seen"))),
-            {"ids": touch, "seen": max(o.observed_at for o, _ in items)},
-        )
-    if close:
-        conn.execute(
-            update(v)
-            .where(v.c.id == func.any(bindparam("ids")))
-            .values(valid_to=t, closed_recorded_at=recorded_at),
-            {"ids": close},
-        )
-        result.closed_versions += len(close)
-    if inserts:
-        columns = [
-            "offering_id",
-            *kind.price_columns,
-            "valid_from",
-            "valid_to",
-            "recorded_at",
-            "closed_recorded_at",
-            "last_seen_at",
-            "change_kind",
-            "run_id",
-            "source_url",
-        ]
-        vstage = f"_stage_{v.name}"
-        _stage(conn, kind, vstage, columns)
-        _copy_rows(conn, vstage, columns, inserts)
-        cols = ", ".join(columns)
-        insert_sql = f"INSERT INTO {v.name} ({cols}) SELECT {cols} FROM {vstage}"
-        for new_id, oid in conn.execute(text(insert_sql + " RETURNING id, offering_id")):
-            pending[oid].new_version_id = new_id
-        result.new_versions += len(inserts)
-        result.changes.extend(pending.values())
+        {"t": snap.t},
+    ).mappings()
+    return {row["ord"]: row for row in rows}
 
 
-def _close_withdrawn(
-    conn: Connection,
-    kind: _Kind,
-    kind_name: str,
-    source: str,
-    t: datetime,
-    latest: list[tuple[Observation, str]],
-    recorded_at: datetime,
-    result: IngestResult,
+def _decide(
+    snap: _Snapshot, item: _Item, found: RowMapping, plan: _Plan, result: IngestResult
 ) -> None:
+    kind = snap.kind
+    values = kind.values_of(item.obs)
+    current_id = found["version_id"]
+    current = {c: found[c] for c in kind.value_columns} if current_id else None
+    if current is not None:
+        if same_values(values, current):
+            result.unchanged += 1
+            plan.touch.append(current_id)
+            return
+        if found["valid_to"] is not None or found["valid_from"] == snap.t:
+            result.skipped += 1
+            return
+    ends = [e for e in (found["next_from"] if current is None else None, _end(item.obs)) if e]
+    valid_to = min(ends, default=None)
+    if valid_to is not None and valid_to <= snap.t:
+        result.skipped += 1  # a stated end that has already passed: nothing in effect
+        return
+    if current is not None:
+        plan.close.append(current_id)
+    oid = found["offering_id"]
+    plan.inserts.append(
+        {
+            "offering_id": oid,
+            **values,
+            "valid_from": snap.t,
+            "valid_to": valid_to,
+            "recorded_at": snap.recorded_at,
+            "closed_recorded_at": snap.recorded_at if valid_to is not None else None,
+            "last_seen_at": item.obs.observed_at,
+            "change_kind": item.change_kind,
+            "run_id": snap.run_id,
+            "source_url": item.obs.source_url,
+        }
+    )
+    key = kind.offering_row(item.obs)
+    plan.pending[oid] = PriceChange(kind.name, oid, key, current_id, None, current, values, snap.t)
+
+
+def _touch(snap: _Snapshot, ids: list[int]) -> None:
+    if not ids:
+        return
+    v = snap.kind.version
+    seen = max(item.obs.observed_at for item in snap.items)
+    snap.conn.execute(
+        update(v)
+        .where(v.c.id == func.any(bindparam("ids")))
+        .values(last_seen_at=func.greatest(v.c.last_seen_at, bindparam("seen"))),
+        {"ids": ids, "seen": seen},
+    )
+
+
+def _close(snap: _Snapshot, ids: list[int], result: IngestResult) -> None:
+    if not ids:
+        return
+    v = snap.kind.version
+    snap.conn.execute(
+        update(v)
+        .where(v.c.id == func.any(bindparam("ids")))
+        .values(valid_to=snap.t, closed_recorded_at=snap.recorded_at),
+        {"ids": ids},
+    )
+    result.closed_versions += len(ids)
+
+
+def _insert_versions(snap: _Snapshot, plan: _Plan, result: IngestResult) -> None:
+    if not plan.inserts:
+        return
+    v = snap.kind.version.name
+    columns = list(plan.inserts[0])
+    stage = f"_stage_{v}"
+    stage_table(snap.conn, snap.kind, stage, columns)
+    copy_rows(snap.conn, stage, columns, [tuple(row.values()) for row in plan.inserts])
+    cols = ", ".join(columns)
+    inserted = snap.conn.execute(
+        text(f"INSERT INTO {v} ({cols}) SELECT {cols} FROM {stage} RETURNING id, offering_id")
+    )
+    for new_id, oid in inserted:
+        plan.pending[oid].new_version_id = new_id
+    result.new_versions += len(plan.inserts)
+    result.changes.extend(plan.pending.values())
+
+
+def _close_withdrawn(snap: _Snapshot, result: IngestResult) -> None:
+    kind = snap.kind
     o, v = kind.offering, kind.version
-    seen = {tuple(_row(kind, obs)[0][c] for c in kind.key_columns) for obs, _ in latest}
-    open_rows = conn.execute(
-        select(
-            v.c.id,
-            v.c.offering_id,
-            v.c.valid_from,
-            v.c.last_seen_at,
-            *(o.c[c] for c in kind.key_columns),
+    seen = {tuple(kind.key_of(item.obs).values()) for item in snap.items}
+    open_rows = (
+        snap.conn.execute(
+            select(
+                v.c.id.label("version_id"),
+                v.c.offering_id,
+                v.c.valid_from,
+                v.c.last_seen_at,
+                *(o.c[c] for c in kind.key_columns),
+            )
+            .join(o, o.c.id == v.c.offering_id)
+            .where(o.c.source == snap.source, v.c.valid_to.is_(None))
         )
-        .join(o, o.c.id == v.c.offering_id)
-        .where(o.c.source == source, v.c.valid_to.is_(None))
-    ).all()
+        .mappings()
+        .all()
+    )
     if len(seen) < PARTIAL_LISTING_RATIO * len(open_rows):
         return
     result.listing_complete_applied = True
@@ -374,16 +364,20 @@ def _close_withdrawn(
     gone = [
         r
         for r in open_rows
-        if tuple(r[4:]) not in seen and r.valid_from < t and r.last_seen_at <= t
+        if tuple(r[c] for c in kind.key_columns) not in seen
+        and r["valid_from"] < snap.t
+        and r["last_seen_at"] <= snap.t
     ]
     if not gone:
         return
-    conn.execute(
+    snap.conn.execute(
         update(v)
-        .where(v.c.id.in_([r[0] for r in gone]))
-        .values(valid_to=t, closed_recorded_at=recorded_at)
+        .where(v.c.id.in_([r["version_id"] for r in gone]))
+        .values(valid_to=snap.t, closed_recorded_at=snap.recorded_at)
     )
     result.closed_versions += len(gone)
     for r in gone:
-        key = dict(zip(kind.key_columns, r[4:], strict=True))
-        result.changes.append(PriceChange(kind_name, r[1], key, r[0], None, None, None, t))
+        key = {c: r[c] for c in kind.key_columns}
+        result.changes.append(
+            PriceChange(kind.name, r["offering_id"], key, r["version_id"], None, None, None, snap.t)
+        )

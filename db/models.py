@@ -217,6 +217,9 @@ class LlmPriceVersion(SQLModel, table=True):
     valid_to: datetime | None = timestamptz(nullable=True)
     recorded_at: datetime = timestamptz()
     closed_recorded_at: datetime | None = timestamptz(nullable=True)
+    # The canonical model this version priced: a moving id (``deepseek-chat``,
+    # ``mistral-large-latest``) keeps, per version, the model it pointed to.
+    model_slug: str | None = Field(default=None, index=True)
     last_seen_at: datetime = timestamptz()
     change_kind: str = "observed"
     run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
@@ -282,6 +285,51 @@ class GpuRateVersion(SQLModel, table=True):
     change_kind: str = "observed"
     run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
     source_url: str | None = None
+
+
+FLAG_STATUSES = ("quarantined", "accepted", "rejected")
+
+
+class PriceFlag(SQLModel, table=True):
+    """A plausibility-screen finding on one price version (db/screen.py).
+
+    The version itself is kept as it was observed; a flag in status
+    ``quarantined`` or ``rejected`` leaves it out of curves, cheapest picks,
+    alerts and break-even. ``accepted`` is a person overruling the screen
+    (``decided_by``/``decided_at`` record who and when).
+    """
+
+    __tablename__ = "price_flag"
+    __table_args__ = (
+        UniqueConstraint("llm_price_version_id", "reason", name="uq_price_flag_llm"),
+        UniqueConstraint("gpu_rate_version_id", "reason", name="uq_price_flag_gpu"),
+        CheckConstraint(
+            "(llm_price_version_id IS NULL) <> (gpu_rate_version_id IS NULL)",
+            name="ck_price_flag_one_version",
+        ),
+        CheckConstraint(
+            "status IN ('quarantined', 'accepted', 'rejected')", name="ck_price_flag_status"
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    llm_price_version_id: int | None = Field(
+        default=None, foreign_key="llm_price_version.id", sa_type=BigInteger, index=True
+    )
+    gpu_rate_version_id: int | None = Field(
+        default=None, foreign_key="gpu_rate_version.id", sa_type=BigInteger, index=True
+    )
+    reason: str  # machine-readable: see db/screen.py REASONS
+    field: str  # the price field the finding is about
+    source_value: Decimal | None = money()
+    consensus: Decimal | None = money()
+    listings: int | None = None
+    detail: str | None = Field(default=None, sa_column=Column(Text))
+    status: str = "quarantined"
+    flagged_at: datetime = timestamptz(default_factory=utcnow)
+    decided_by: str | None = None
+    decided_at: datetime | None = timestamptz(nullable=True)
+    note: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class BenchmarkResult(SQLModel, table=True):

@@ -1,13 +1,10 @@
-"""Which stored API prices count, as one SQL predicate and one lookup.
+"""Which stored API prices count for break-even, as one SQL predicate and one lookup.
 
 ARCHITECTURE.md "Which prices count": curves, cheapest picks, alerts and
-break-even use standard list prices of current offerings. The predicate over
-``llm_offering o`` / ``llm_price_version v`` is written once here
-(:data:`LISTED_PRICE_WHERE`, and :data:`STANDARD_PRICE_WHERE` = it plus the
-standard variant) and used by the price frames of the cost curves (db/frames.py,
-every variant; the curve keeps standard unless asked) and by
-:func:`cheapest_standard_price` (break-even), so a filter added to
-``LISTED_PRICE_WHERE`` (quarantine, staleness) applies to all of them at once.
+break-even use standard list prices of current, non-quarantined offerings. The
+predicate is :data:`STANDARD_PRICE_WHERE`, built from the fragments of
+``db/countable_sql.py`` that every SQL reader shares (the in-memory curves apply
+the same rule in ``costcurve.analytics.countable``).
 """
 
 from __future__ import annotations
@@ -18,29 +15,34 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from costcurve.core.formulas import DEFAULT_BLEND
+from db.countable_sql import COUNTABLE_LLM_SQL, stale_sql
 
-# List prices of resolved text models, in any variant: what the cost-curve frame
-# loads (db/frames.py), so a curve can count batch/flex/priority prices when a
-# request asks (it keeps ``standard`` otherwise). A filter that applies to every
-# price that counts (quarantine, staleness) belongs here.
-LISTED_PRICE_WHERE = "o.model_slug IS NOT NULL AND o.context_tier IS NULL AND o.modality = 'text'"
-STANDARD_PRICE_WHERE = f"{LISTED_PRICE_WHERE} AND o.variant = 'standard'"
+# Standard list prices of the base context tier that the plausibility screen
+# does not exclude (db/countable_sql.py), of the version's own canonical model.
+STANDARD_PRICE_WHERE = f"COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND {COUNTABLE_LLM_SQL}"
 # A price one can run a workload on: not a free (rate-limited) listing, both sides priced.
 _PAYABLE_WHERE = "NOT v.free AND v.input_usd_per_mtok > 0 AND v.output_usd_per_mtok IS NOT NULL"
 
 
-def cheapest_standard_price(conn: Connection, model: str, at: datetime) -> dict[str, Any] | None:
+def cheapest_standard_price(
+    conn: Connection, model: str, at: datetime, *, include_stale: bool = False
+) -> dict[str, Any] | None:
     """The cheapest blended (3:1) standard price of ``model`` in effect at ``at``.
+
+    A price past its source's freshness horizon at ``at`` is left out unless
+    ``include_stale``.
 
     Returns provider, source, provider_model_id, variant, input/output and
     blended ``usd_per_mtok``, valid_from and the selection rule, or None.
     """
+    fresh = "true" if include_stale else f"NOT {stale_sql(':at')}"
     sql = f"""
         SELECT o.provider, o.source, o.provider_model_id, o.variant,
                v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from,
                {DEFAULT_BLEND.sql("v.input_usd_per_mtok", "v.output_usd_per_mtok")} AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-        WHERE o.model_slug = :model AND {STANDARD_PRICE_WHERE} AND {_PAYABLE_WHERE}
+        WHERE COALESCE(v.model_slug, o.model_slug) = :model AND {STANDARD_PRICE_WHERE}
+          AND {_PAYABLE_WHERE} AND {fresh}
           AND v.valid_from <= :at AND (v.valid_to IS NULL OR v.valid_to > :at)
         ORDER BY blended, o.provider, o.id LIMIT 1
     """
@@ -49,5 +51,7 @@ def cheapest_standard_price(conn: Connection, model: str, at: datetime) -> dict[
         return None
     found = dict(row)
     found["usd_per_mtok"] = found.pop("blended")
-    found["selection"] = "cheapest current standard blended (3 x input + output) / 4 price"
+    found["selection"] = (
+        "cheapest current, fresh, unquarantined standard blended (3 x input + output) / 4 price"
+    )
     return found

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Table, and_, func, or_, select
 
+from db.countable_sql import excluded_expr, stale_expr
 from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
 
 # Bookkeeping columns of a version that are not part of what a price *is*.
@@ -37,27 +38,48 @@ class VersionedTable:
     order: tuple[str, ...]
     # Renamed in listings: the catalog's word for an offering column.
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Offering columns a version may restate for itself (the canonical model of
+    # a moving id): the version's value wins where it has one.
+    per_version: frozenset[str] = frozenset()
+    # price_flag's column naming this table's versions (the plausibility screen).
+    flag_column: str = ""
 
     def offering_columns(self) -> list[Column[Any]]:
         return [c for c in self.offering.c if c.name not in _OFFERING_INTERNAL]
 
     def value_columns(self) -> list[Column[Any]]:
-        return [c for c in self.version.c if c.name not in _VERSION_INTERNAL]
+        skip = _VERSION_INTERNAL | self.per_version
+        return [c for c in self.version.c if c.name not in skip]
+
+    def column(self, name: str) -> Any:
+        """An offering column as listings filter on it (the version's own value first)."""
+        if name in self.per_version:
+            return func.coalesce(self.version.c[name], self.offering.c[name])
+        return self.offering.c[name]
 
     def listing_names(self) -> tuple[str, ...]:
         """The column names of a listing, in order (also the CSV header)."""
         names = [self.labels.get(c.name, c.name) for c in self.offering_columns()]
-        return (*names, *(c.name for c in self.value_columns()), "version_id")
+        values = (c.name for c in self.value_columns())
+        return (*names, *values, "stale", "quarantined", "version_id")
 
-    def _select(self) -> Any:
+    def stale(self, at: datetime) -> Any:
+        """Last seen longer ago than its source's freshness horizon, as of ``at``."""
+        return stale_expr(self.version, self.offering, at)
+
+    def _select(self, at: datetime) -> Any:
         o, v = self.offering, self.version
         offering = [
-            c.label(self.labels[c.name]) if c.name in self.labels else c
+            self.column(c.name).label(self.labels.get(c.name, c.name))
             for c in self.offering_columns()
         ]
-        return select(*offering, *self.value_columns(), v.c.id.label("version_id")).select_from(
-            v.join(o, o.c.id == v.c.offering_id)
-        )
+        state = [
+            and_(v.c.valid_to.is_(None), self.stale(at)).label("stale"),
+            excluded_expr(v, self.flag_column).label("quarantined"),
+        ]
+        return select(
+            *offering, *self.value_columns(), *state, v.c.id.label("version_id")
+        ).select_from(v.join(o, o.c.id == v.c.offering_id))
 
 
 LLM = VersionedTable(
@@ -75,11 +97,14 @@ LLM = VersionedTable(
         "endpoint",
     ),
     labels={"model_slug": "model"},
+    per_version=frozenset({"model_slug"}),
+    flag_column="llm_price_version_id",
 )
 GPU = VersionedTable(
     GpuOffering.__table__,  # type: ignore[attr-defined]
     GpuRateVersion.__table__,  # type: ignore[attr-defined]
     order=("provider", "pricing", "region", "instance_type", "gpu", "gpu_count", "os", "source"),
+    flag_column="gpu_rate_version_id",
 )
 
 
@@ -95,6 +120,8 @@ class Listing:
     where: tuple[ColumnElement[bool], ...] = ()
     # Order by these version columns first (e.g. the cheapest GPU rate first).
     lead_order: tuple[str, ...] = ()
+    # Leave out versions past their source's freshness horizon (read_at only).
+    fresh_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,11 +143,10 @@ def in_effect(table: VersionedTable, at: datetime, believed_at: datetime | None 
 
 
 def _conditions(table: VersionedTable, listing: Listing) -> list[Any]:
-    o = table.offering
     conditions: list[Any] = [
-        o.c[name] == value for name, value in listing.equal.items() if value is not None
+        table.column(name) == value for name, value in listing.equal.items() if value is not None
     ]
-    conditions += [o.c[name].in_(list(values)) for name, values in listing.any_of.items()]
+    conditions += [table.column(name).in_(list(values)) for name, values in listing.any_of.items()]
     return conditions + list(listing.where)
 
 
@@ -142,7 +168,9 @@ def read_at(
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, rows of ``page``) of the versions in effect at ``at``."""
     where = [*_conditions(table, listing), in_effect(table, at, believed_at)]
-    query = table._select().where(*where)
+    if listing.fresh_only:
+        where.append(~table.stale(at))
+    query = table._select(at).where(*where)
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = query.order_by(*_order(table, listing, by_time=False))
     if page is not None:
@@ -151,8 +179,8 @@ def read_at(
 
 
 def history(conn: Connection, table: VersionedTable, listing: Listing) -> list[dict[str, Any]]:
-    """Every version of the matching offerings, oldest first per offering."""
-    query = table._select().where(*_conditions(table, listing))
+    """Every version of the matching offerings, oldest first per offering (stale as of now)."""
+    query = table._select(datetime.now(UTC)).where(*_conditions(table, listing))
     query = query.order_by(*_order(table, listing, by_time=True))
     return [dict(r._mapping) for r in conn.execute(query)]
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.catalog import load_models, resolve_model
 from costcurve.core.formulas import DEFAULT_BLEND, BlendRatio
+from db.countable_sql import COUNTABLE_LLM_SQL
 from db.models import ModelScore
 
 _scores = ModelScore.__table__  # type: ignore[attr-defined]
@@ -125,10 +126,11 @@ def _intro_price_sql(ratio: BlendRatio) -> str:
     blended = ratio.sql("v.input_usd_per_mtok", "v.output_usd_per_mtok")
     return f"""
     WITH priced AS (
-        SELECT o.model_slug, v.valid_from, {blended} AS blended
+        SELECT COALESCE(v.model_slug, o.model_slug) AS model_slug, v.valid_from,
+               {blended} AS blended
         FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-        WHERE o.model_slug IS NOT NULL AND o.variant = 'standard' AND o.context_tier IS NULL
-          AND o.modality = 'text' AND NOT v.free AND v.change_kind <> 'correction'
+        WHERE COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND {COUNTABLE_LLM_SQL}
+          AND NOT v.free AND v.change_kind <> 'correction'
           AND v.input_usd_per_mtok > 0 AND v.output_usd_per_mtok > 0
     ), first AS (SELECT model_slug, min(valid_from) AS first_at FROM priced GROUP BY 1)
     SELECT p.model_slug, min(p.blended) AS usd_per_mtok
@@ -230,6 +232,8 @@ def score_frame(engine: Engine, benchmark: str) -> pl.DataFrame:
         for slug, name, source, bench, score, released in rows
     ]
     return pl.DataFrame(data, schema=SCORE_FRAME_SCHEMA, orient="row")
+
+
 def benchmark_names(engine: Engine) -> list[str]:
     """The benchmarks with imported scores."""
     with engine.connect() as conn:

@@ -20,11 +20,14 @@ what production would have seen.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from costcurve.core.observations import date_from_filename, utc
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,16 @@ def recordings(replay_dir: Path, source: str) -> list[Recording]:
         if not path.is_file() or path.name.startswith("."):
             continue
         day = date_from_filename(path.name)
-        when = (
-            utc(day)
-            if day is not None
-            else datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
-        )
-        found.append(Recording(when, path))
+        if day is None:
+            # A copy's modification time is when it was copied, not captured:
+            # an undated recording is not replayed (use `costcurve ingest
+            # --observed-at`, or put the capture date in its name).
+            log.warning(
+                "%s: no capture date (YYYY-MM-DD or YYYYMMDDhhmmss) in the file name; not replayed",
+                path,
+            )
+            continue
+        found.append(Recording(utc(day), path))
     return sorted(found, key=lambda r: (r.observed_at, r.path.name))
 
 

@@ -16,20 +16,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from costcurve.core.observations import Observation
-from db.ingest import PriceChange
+from db.ingest import PRICE_FIELDS, PriceChange
+from db.ingest_kinds import same_values
 from db.pipeline import RunSpec
 from flows.fetchers import Snapshot
-
-PRICE_FIELDS = {
-    "llm_price": (
-        "input_usd_per_mtok",
-        "output_usd_per_mtok",
-        "cached_input_usd_per_mtok",
-        "cache_write_usd_per_mtok",
-        "cache_write_1h_usd_per_mtok",
-    ),
-    "gpu_rate": ("usd_per_gpu_hour", "usd_per_instance_hour"),
-}
 
 
 @dataclass
@@ -145,8 +135,8 @@ def change_rows(change: PriceChange) -> list[dict[str, Any]]:
     rows = []
     for name in PRICE_FIELDS.get(change.kind, ()):
         old, new = change.old.get(name), change.new.get(name)
-        if old == new:
-            continue
+        if same_values({name: old}, {name: new}):
+            continue  # closer than the published precision: not a change
         rows.append(
             {
                 "source": key.get("source"),
@@ -163,12 +153,17 @@ def change_rows(change: PriceChange) -> list[dict[str, Any]]:
     return rows
 
 
-def percent_change(old: Decimal | None, new: Decimal | None) -> str | None:
-    if old is None or new is None or old == 0:
+def percent_change(old: Any, new: Any) -> str | None:
+    # Flags (``free``) and counts change too, but have no percent change.
+    if not isinstance(old, Decimal | int) or not isinstance(new, Decimal | int):
+        return None
+    if isinstance(old, bool) or isinstance(new, bool) or old == 0:
         return None
     pct = (Decimal(new) - Decimal(old)) / Decimal(old) * 100
     return f"{pct:+.1f}%"
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else format(Decimal(value).normalize(), "f")
+def _money(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else str(value).lower()
+    return format(Decimal(value).normalize(), "f")

@@ -7,9 +7,9 @@ meterName, productName and type.
 
 - Linux and Windows meters are separate offers (``os``); Windows meters are the
   ones whose productName contains "Windows" (the Windows licence is in the price).
-- "Spot" and "Low Priority" meters are ``spot``. Low Priority is the Azure
-  Batch variant of the same capacity; where a size/region/OS has both, the
-  Spot meter is kept so each offering appears once.
+- "Spot" meters are ``spot``; "Low Priority" meters (Azure Batch's
+  pre-emptible pools, priced on their own meter) are ``low_priority``, an
+  offering of their own, never mixed with spot.
 - Only ``type == "Consumption"`` items are read. Reservation items quote the
   price of the whole term and DevTest items a subscription-only rate; neither
   is in the recordings, so neither is parsed.
@@ -105,7 +105,7 @@ def _pricing(meter: str) -> tuple[GpuPricing, int]:
     if lowered.endswith(" spot"):
         return "spot", 0
     if lowered.endswith(" low priority"):
-        return "spot", 1
+        return "low_priority", 0
     return "on_demand", 0
 
 

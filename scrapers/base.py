@@ -23,6 +23,7 @@ from costcurve.core.observations import (
     date_from_filename,
     utc,
 )
+from costcurve.core.offer_terms import published_price
 
 __all__ = [
     "FLOAT_PRICE_STEP",
@@ -56,7 +57,7 @@ def json_float_usd(source: str, value: object, where: str) -> Decimal:
     price = Decimal(value).quantize(FLOAT_PRICE_STEP, rounding=ROUND_HALF_EVEN)
     if price < 0:
         raise ParseError(source, f"negative {where}: {value}")
-    return tidy(price)
+    return tidy(published_price(price))
 
 
 def load_json(

@@ -6,7 +6,10 @@ input cache miss and output. Earlier versions of the page split the pricing
 rows into a standard block and an off-peak ("DISCOUNT PRICE (UTC 16:30-00:30)")
 block, read here as variant ``off_peak``. A limited-time discount is shown as
 the discounted price followed by the struck-out list price (``<del>``): the
-discounted price is what is billed, so it is the standard price.
+struck-out price is the ``standard`` list price, the discounted one is variant
+``promotion`` with ``effective_to`` = the end the page states ("... 75%
+discount, extended until 2026/05/31 15:59 UTC"), so the list price is what
+counts once the promotion has ended, without waiting for another scrape.
 
 The English page quotes USD; the Chinese page quotes CNY. USD wins when a page
 has both; CNY alone is converted only with an explicit rate (see ``parse``).
@@ -15,13 +18,15 @@ has both; CNY alone is converted only with an explicit rate (see ``parse``).
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 from bs4 import Tag
 
+from costcurve.core.offer_terms import PROMOTION
 from scrapers._pagetools import convert_to_usd, money, soup_of, table_grid
 from scrapers.base import LlmPrice, ParseError, SourceInfo
 from scrapers.http import request_bytes
@@ -48,6 +53,33 @@ def fetch(client: httpx.Client) -> bytes:
 class _Prices:
     currency: str
     values: dict[str, Decimal] = field(default_factory=dict)
+    # Struck-out list prices of a promotion (only the cells that show one).
+    list_values: dict[str, Decimal] = field(default_factory=dict)
+
+
+_DATE = re.compile(
+    r"(?P<y>\d{4})[/.-](?P<m>\d{1,2})[/.-](?P<d>\d{1,2})(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2}))?"
+)
+_PROMO_WORDS = ("discount", "% off", "promotion", "优惠", "折")
+
+
+def promotion_end(page_text: str, model: str) -> datetime | None:
+    """The end of a promotion the page states for ``model`` ("until 2026/05/31 15:59 UTC").
+
+    Sentences naming the model come first, then any sentence about a discount;
+    a date without a time ends at the end of that day (UTC).
+    """
+    sentences = re.split(r"(?<=[.。!])\s+|\n", page_text)
+    about = [s for s in sentences if any(w in s.lower() for w in _PROMO_WORDS)]
+    ranked = [s for s in about if model.lower() in s.lower()] + about
+    for sentence in ranked:
+        if (m := _DATE.search(sentence.split("until", 1)[-1])) is None:
+            continue
+        day = datetime(int(m["y"]), int(m["m"]), int(m["d"]), tzinfo=UTC)
+        if m["H"] is None:
+            return day + timedelta(days=1)
+        return day + timedelta(hours=int(m["H"]), minutes=int(m["M"]) + 1)
+    return None
 
 
 def _text(cell: Tag) -> str:
@@ -67,6 +99,11 @@ def _price_kind(label: str) -> str | None:
     if "OUTPUT" in label or "输出" in label:
         return "output"
     return None
+
+
+def _list_price_text(cell: Tag) -> str | None:
+    struck = cell.find(["del", "s", "strike"])
+    return None if struck is None else _text(struck)
 
 
 def _price_text(cell: Tag) -> str:
@@ -109,6 +146,10 @@ def _read_table(grid: list[list[Tag]]) -> dict[tuple[str, str], _Prices]:
             if prices.currency != currency:
                 raise ParseError(SLUG, f"{model}: mixed currencies in one table")
             prices.values[kind] = amount
+            struck = _list_price_text(row[i])
+            listed = money(struck) if struck else None
+            if listed is not None and listed[1] == currency:
+                prices.list_values[kind] = listed[0]
     return found
 
 
@@ -124,6 +165,7 @@ def parse(
         raise ParseError(SLUG, "no pricing table with a MODEL row and per-1M-token price rows")
     usd = [t for t in tables if all(p.currency == "USD" for p in t.values())]
     chosen = usd or tables
+    page = " ".join(soup.get_text(" ").split(" "))
     out: list[LlmPrice] = []
     seen: set[tuple[str, str]] = set()
     for table in chosen:
@@ -131,20 +173,31 @@ def parse(
             if (model, variant) in seen:
                 continue
             seen.add((model, variant))
-            out.append(_observation(model, variant, prices, usd_per_cny, observed_at))
+            context = _Context(usd_per_cny, observed_at)
+            if not prices.list_values:
+                out.append(_observation(model, variant, prices, context))
+                continue
+            listed = _Prices(prices.currency, prices.values | prices.list_values)
+            out.append(_observation(model, variant, listed, context))
+            end = promotion_end(page, model)
+            if end is None or end > observed_at:
+                promo = _Context(usd_per_cny, observed_at, effective_to=end)
+                out.append(_observation(model, PROMOTION, prices, promo))
     return out
 
 
-def _observation(
-    model: str,
-    variant: str,
-    prices: _Prices,
-    usd_per_cny: Decimal | None,
-    observed_at: datetime,
-) -> LlmPrice:
+@dataclass(frozen=True)
+class _Context:
+    usd_per_cny: Decimal | None
+    observed_at: datetime
+    effective_to: datetime | None = None
+
+
+def _observation(model: str, variant: str, prices: _Prices, context: _Context) -> LlmPrice:
     missing = {"input", "output"} - set(prices.values)
     if missing:
         raise ParseError(SLUG, f"{model} ({variant}): no {' or '.join(sorted(missing))} price")
+    usd_per_cny = context.usd_per_cny
     rate = None if prices.currency == "USD" else usd_per_cny
 
     def usd(kind: str) -> Decimal | None:
@@ -163,6 +216,7 @@ def _observation(
         variant=variant,
         original_currency=prices.currency,
         fx_rate=rate,
-        observed_at=observed_at,
+        observed_at=context.observed_at,
+        effective_to=context.effective_to,
         source_url=URL,
     )

@@ -6,6 +6,8 @@ Keys are model names, values carry USD-per-token prices and the seller in
 ``*_above_200k_tokens`` (long-context tiers, any ``_above_<N>k_tokens``),
 ``*_batches``, ``*_flex`` and ``*_priority`` (service tiers). Collectors that
 mirror the file may add top-level non-dict values (``"last_updated"``).
+An OpenRouter entry's route suffix (``openrouter/z-ai/glm-4.6:exacto``) is
+its variant, as in the OpenRouter source (``core.offer_terms``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from costcurve.core.offer_terms import STANDARD, suffix_variant
 from scrapers.base import (
     LlmPrice,
     ParseError,
@@ -141,15 +144,17 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
         provider = entry.get("litellm_provider")
         if not isinstance(provider, str) or not provider.strip():
             raise ParseError(SLUG, f"{name}: chat entry without litellm_provider")
+        provider = provider.strip().lower()
+        route = suffix_variant(name)[1] if provider == "openrouter" else STANDARD
         for (variant, tier), fields in sorted(
             offers.items(), key=lambda o: (o[0][0], o[0][1] or "")
         ):
             out.append(
                 LlmPrice(
                     source=SLUG,
-                    provider=provider.strip().lower(),
+                    provider=provider,
                     provider_model_id=name,
-                    variant=variant,
+                    variant=route if variant == STANDARD else variant,
                     context_tier=tier,
                     free=fields["input_usd_per_mtok"] == 0 and fields["output_usd_per_mtok"] == 0,
                     observed_at=observed_at,

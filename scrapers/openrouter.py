@@ -1,5 +1,10 @@
 """OpenRouter ``GET /api/v1/models``: the aggregator's full model listing.
 
+An id with a route suffix (``google/gemini-2.5-pro:batch``, ``:free``,
+``:nitro``, ``:thinking``, ...) or a display name marked "(batch)" is the same
+model sold on other terms: the listing keeps its id and gets that ``variant``
+(``costcurve.core.offer_terms``), and its canonical model is the base id's.
+
 Accepts the bare API response (``{"data": [...]}``), the bare ``data`` array
 that some collectors store, and the collector wrapper
 ``{source, fetched_at, api_url, model_count, data}``.
@@ -7,12 +12,15 @@ that some collectors store, and the collector wrapper
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
 import httpx
 
+from costcurve.catalog import resolve_model
+from costcurve.core.offer_terms import listing_variant
 from scrapers.base import LlmPrice, ParseError, SourceInfo, load_json, per_token_to_per_mtok
 from scrapers.http import request_bytes
 
@@ -74,24 +82,33 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
                 f"{entry['id']}: negative price {pricing.get('prompt')!r}/"
                 f"{pricing.get('completion')!r} (only -1 is a documented sentinel)",
             )
-        out.append(_observation(entry["id"], pricing, None, observed_at))
+        listing = _Listing(entry["id"], entry.get("name"), observed_at)
+        out.append(_observation(listing, pricing, None))
         for override in pricing.get("overrides") or []:
             tokens = int(override["min_prompt_tokens"])
             tier = f">{tokens // 1000}k" if tokens % 1000 == 0 else f">{tokens}"
             merged = {**pricing, **override}
-            out.append(_observation(entry["id"], merged, tier, observed_at))
+            out.append(_observation(listing, merged, tier))
     return out
 
 
-def _observation(
-    model_id: str, pricing: dict[str, Any], context_tier: str | None, observed_at: datetime
-) -> LlmPrice:
+@dataclass(frozen=True)
+class _Listing:
+    model_id: str
+    name: str | None
+    observed_at: datetime
+
+
+def _observation(listing: _Listing, pricing: dict[str, Any], context_tier: str | None) -> LlmPrice:
     input_price = _price(pricing, "prompt")
     output_price = _price(pricing, "completion")
+    base_id, variant = listing_variant(listing.model_id, listing.name)
     return LlmPrice(
         source="openrouter",
         provider="openrouter",
-        provider_model_id=model_id,
+        provider_model_id=listing.model_id,
+        model=resolve_model("openrouter", base_id),
+        variant=variant,
         input_usd_per_mtok=input_price,
         output_usd_per_mtok=output_price,
         cached_input_usd_per_mtok=_price(pricing, "input_cache_read"),
@@ -99,6 +116,6 @@ def _observation(
         cache_write_1h_usd_per_mtok=_price(pricing, "input_cache_write_1h"),
         context_tier=context_tier,
         free=input_price == 0 and output_price == 0,
-        observed_at=observed_at,
+        observed_at=listing.observed_at,
         source_url=URL,
     )

@@ -59,6 +59,15 @@ _GRAPHQL_PRICES: dict[str, GpuPricing] = {
     "threeMonthPrice": "reserved_3m",
     "sixMonthPrice": "reserved_6m",
 }
+# RunPod answers 0.5 for a secure or community price it has no real value for
+# (an H200 NVL or MI300X "community" at $0.50/h, a workstation card's "secure"
+# below its community price). A 0.5 stands only when the type's other cloud
+# price confirms it: community never above secure, and within
+# PLACEHOLDER_RATIO of it.
+PLACEHOLDER = Decimal("0.5")
+PLACEHOLDER_RATIO = Decimal(3)
+_CLOUD_PAIR = {"securePrice": "communityPrice", "communityPrice": "securePrice"}
+
 _OFFER_NAMES: dict[str, GpuPricing] = {"secure cloud": "on_demand", "community cloud": "community"}
 # In RunPod's naming the 40 GB A100 is "A100 SXM 40GB"; the bare names are the
 # 80 GB parts (memoryInGb in gpuTypes). The JSON-LD block gives no memory.
@@ -132,8 +141,21 @@ def _parse_graphql(doc: Any, observed_at: datetime) -> list[GpuRate]:
             price = positive_price(entry.get(field))
             if price is None:
                 continue  # null or 0: not offered that way
+            if _placeholder(entry, field, price):
+                skips.add(f"{field} is RunPod's 0.5 placeholder", entry["id"])
+                continue
             out.append(_rate(gpu, pricing, price, observed_at, URL))
     return skips.done(out)
+
+
+def _placeholder(entry: dict[str, Any], field: str, price: Decimal) -> bool:
+    if price != PLACEHOLDER or field not in _CLOUD_PAIR:
+        return False
+    other = positive_price(entry.get(_CLOUD_PAIR[field]))
+    if other is None:
+        return True
+    secure, community = (price, other) if field == "securePrice" else (other, price)
+    return community > secure or secure > community * PLACEHOLDER_RATIO
 
 
 def _page_gpu(skips: Skips, name: str, memory: int | None) -> str | None:

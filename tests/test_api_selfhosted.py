@@ -146,7 +146,8 @@ def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
 
 
 def breakeven(api: httpx.Client, **params: Any) -> dict[str, Any]:
-    response = api.get("/v1/breakeven", params=params)
+    # The recorded prices are past their freshness horizon today: ask for them.
+    response = api.get("/v1/breakeven", params={"include_stale": "true", **params})
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -190,7 +191,13 @@ def test_breakeven_refuses_a_throughput_from_a_run_that_is_no_reference(
 ) -> None:
     response = api.get(
         "/v1/breakeven",
-        params={"model": "qwen3.5-397b-a17b", "monthly_tokens": 1e9, "gpu": "H200-SXM-141GB"},
+        # The recordings are past their freshness horizon today: ask for them.
+        params={
+            "model": "qwen3.5-397b-a17b",
+            "monthly_tokens": 1e9,
+            "gpu": "H200-SXM-141GB",
+            "include_stale": "true",
+        },
     )
     assert response.status_code == 422
     detail = response.json()["detail"]
@@ -220,7 +227,7 @@ def test_breakeven_refuses_a_throughput_from_a_run_that_is_no_reference(
 def test_bad_breakeven_parameters_are_422_naming_the_parameter(
     api: httpx.Client, params: dict, name: str
 ) -> None:
-    response = api.get("/v1/breakeven", params=params)
+    response = api.get("/v1/breakeven", params={"include_stale": "true", **params})
     assert response.status_code == 422 and name in response.json()["detail"]
 
 
@@ -228,7 +235,7 @@ def test_cost_curve_can_include_self_hosted_offerings(api: httpx.Client) -> None
     from costcurve.catalog import load_models
 
     tier = load_models()["llama-3.1-8b-instruct"].tier
-    params = {"tier": tier, "from": "2026-08-01", "to": "2026-08-31"}
+    params = {"tier": tier, "from": "2026-08-01", "to": "2026-08-31", "include_stale": "true"}
     [without] = api.get("/v1/cost-curve", params=params).json()["points"]
     [with_sh] = api.get("/v1/cost-curve", params=params | {"include_self_hosted": "true"}).json()[
         "points"

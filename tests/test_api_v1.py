@@ -99,17 +99,23 @@ def test_bad_cost_curve_parameters_get_422_naming_the_parameter(
 
 
 def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> None:
-    page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5}).json()
+    # The recordings are months old: every price is past its freshness horizon.
+    stale = {"include_stale": "true"}
+    assert api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"] == []
+    page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, **stale}).json()
     assert page["total"] > 5 and len(page["items"]) == 5 and page["next_offset"] == 5
-    assert all(item["provider"] == "anthropic" for item in page["items"])
-    rest = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5}).json()
+    assert all(item["provider"] == "anthropic" and item["stale"] for item in page["items"])
+    rest = api.get(
+        "/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5, **stale}
+    ).json()
     assert {i["version_id"] for i in page["items"]}.isdisjoint(
         i["version_id"] for i in rest["items"]
     )
 
 
 def test_prices_by_tier_only_return_models_of_that_tier(api: httpx.Client) -> None:
-    items = api.get("/v1/prices", params={"tier": "frontier", "limit": 1000}).json()["items"]
+    params = {"tier": "frontier", "limit": 1000, "include_stale": "true"}
+    items = api.get("/v1/prices", params=params).json()["items"]
     assert items and all(i["tier"] == "frontier" for i in items)
 
 
@@ -140,7 +146,12 @@ def test_price_history_without_an_offering_is_a_422(api: httpx.Client) -> None:
 def test_gpu_rates_report_runpod_h100_sxm_rise(api: httpx.Client) -> None:
     current = api.get(
         "/v1/gpu-rates",
-        params={"gpu": "H100-SXM-80GB", "provider": "runpod", "pricing": "on_demand"},
+        params={
+            "gpu": "H100-SXM-80GB",
+            "provider": "runpod",
+            "pricing": "on_demand",
+            "include_stale": "true",
+        },
     ).json()["items"]
     assert [Decimal(str(r["usd_per_gpu_hour"])) for r in current] == [Decimal("3.29")]
     history = api.get(
@@ -231,8 +242,8 @@ def _money_values(doc: object, path: str = "") -> Iterator[tuple[str, object]]:
 @pytest.mark.parametrize(
     "route",
     [
-        "/v1/prices?limit=1000",
-        "/v1/gpu-rates?limit=1000",
+        "/v1/prices?limit=1000&include_stale=true",
+        "/v1/gpu-rates?limit=1000&include_stale=true",
         "/v1/prices/history?provider=anthropic&model=claude-opus-4.1",
         "/v1/changes",
         "/v1/self-hosted",
@@ -254,16 +265,14 @@ def test_price_listings_carry_every_value_column_of_the_version_table(api: httpx
     """Column lists are derived from the tables: the 1h cache-write price is not forgotten."""
     from db.queries import LLM
 
-    item = api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"][0]
+    stale = {"include_stale": "true"}  # the recordings are past their horizon today
+    item = api.get("/v1/prices", params={"provider": "anthropic", **stale}).json()["items"][0]
     assert {c.name for c in LLM.value_columns()} <= set(item)
     assert "cache_write_1h_usd_per_mtok" in item
     header = api.get("/v1/prices", params={"format": "csv"}).text.splitlines()[0].split(",")
     assert header == list(LLM.listing_names()) + ["tier"]
+    csv_params = {"format": "csv", "provider": "anthropic", **stale}
     assert any(
         r["cache_write_1h_usd_per_mtok"] not in ("", None)
-        for r in csv.DictReader(
-            io.StringIO(
-                api.get("/v1/prices", params={"format": "csv", "provider": "anthropic"}).text
-            )
-        )
+        for r in csv.DictReader(io.StringIO(api.get("/v1/prices", params=csv_params).text))
     )

@@ -258,23 +258,25 @@ def test_seed_002_prices_are_present(
 
 @pytest.mark.parametrize(
     ("provider", "gpu", "count", "pricing", "statistic", "per_gpu", "per_instance"),
+    # Rows whose figure the seed mislabels (its own caution names the real GPU)
+    # are recorded under the GPU the figure is for.
     [
         ("runpod", "A100-PCIE-80GB", 1, "on_demand", None, "1.64", None),
         ("runpod", "A100-PCIE-80GB", 1, "spot", None, "1.04", None),
         ("runpod", "H100-SXM-80GB", 1, "on_demand", None, "3.29", None),
         ("runpod", "H100-SXM-80GB", 1, "spot", None, "2.49", None),
-        ("lambda", "A100-SXM-80GB", 1, "on_demand", None, "1.29", None),
+        ("lambda", "A100-SXM-40GB", 1, "on_demand", None, "1.29", None),
         ("lambda", "A100-SXM-80GB", 1, "reserved_1y", None, "1.00", None),
-        ("lambda", "H100-SXM-80GB", 1, "on_demand", None, "2.49", None),
+        ("lambda", "H100-PCIE-80GB", 1, "on_demand", None, "2.49", None),
         ("lambda", "H100-SXM-80GB", 1, "reserved_1y", None, "1.99", None),
-        ("coreweave", "A100-SXM-80GB", 1, "on_demand", None, "2.06", None),
+        ("coreweave", "A100-SXM-40GB", 1, "on_demand", None, "2.06", None),
         ("coreweave", "A100-SXM-80GB", 1, "reserved_1y", None, "1.54", None),
-        ("coreweave", "H100-SXM-80GB", 1, "on_demand", None, "4.25", None),
+        ("coreweave", "H100-PCIE-80GB", 1, "on_demand", None, "4.25", None),
         ("coreweave", "H100-SXM-80GB", 1, "reserved_1y", None, "2.23", None),
         ("vastai", "A100-SXM-80GB", 1, "on_demand", "min", "0.80", None),
         ("vastai", "A100-SXM-80GB", 1, "on_demand", "max", "1.20", None),
-        ("aws", "H100-SXM-80GB", 8, "on_demand", None, "4.09625", "32.77"),
-        ("aws", "H100-SXM-80GB", 8, "reserved_1y", None, "2.4575", "19.66"),
+        ("aws", "A100-SXM-40GB", 8, "on_demand", None, "4.09625", "32.77"),
+        ("aws", "A100-SXM-40GB", 8, "reserved_1y", None, "2.4575", "19.66"),
     ],
 )
 def test_seed_003_section_2_gpu_rates_are_present(
@@ -501,3 +503,18 @@ def test_load_reference_gpu_rates_keeps_both_ends_of_a_range_apart(tmp_path: Pat
     assert (low.statistic, low.usd_per_gpu_hour) == ("min", Decimal("0.8"))
     assert (high.statistic, high.usd_per_gpu_hour) == ("max", Decimal("1.2"))
     assert low.offering_key() != high.offering_key()
+
+
+def test_no_reference_gpu_rate_keeps_a_label_its_own_caution_contradicts() -> None:
+    """A row whose note says "this figure is <other GPU>'s price" is corrected to that GPU."""
+    import csv
+
+    from costcurve.catalog.reference import GPU_RATES_PATH
+
+    with GPU_RATES_PATH.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    cautioned = [r for r in rows if "this figure is" in r["source"]]
+    assert cautioned, "the seed's mislabelled rows carry a caution"
+    for row in cautioned:
+        assert row["source"].startswith("Corrected: the seed labels this figure "), row
+        assert f"recorded as {row['gpu']}" in row["source"], row

@@ -58,11 +58,12 @@ def test_recordings_of_one_day_are_read_in_name_order(tmp_path: Path) -> None:
     assert names == ["pricing_BLOCKED_cloudflare_2026-05-08.html", "pricing_jina_md_2026-05-08.md"]
 
 
-def test_an_undated_recording_is_dated_by_its_modification_time(tmp_path: Path) -> None:
+def test_an_undated_recording_is_never_dated_by_its_modification_time(tmp_path: Path) -> None:
     path = _touch(tmp_path / "aws", "ec2_subset.json")
     os.utime(path, (1_780_000_000, 1_780_000_000))
+    _touch(tmp_path / "aws", "ec2_2026-09-30.json")
     (only,) = recordings(tmp_path, "aws")
-    assert only.observed_at == datetime.fromtimestamp(1_780_000_000, UTC)
+    assert only.path.name == "ec2_2026-09-30.json"
 
 
 def test_folders_that_are_not_sources_are_ignored(tmp_path: Path) -> None:

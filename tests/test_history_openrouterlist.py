@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from costcurve.core.observations import ParseError
+from costcurve.core.offer_terms import published_price
 from db.backfill import backfill
 from db.queries import llm_history
 from scrapers.history import DATASETS, HistoryItem
@@ -70,7 +71,12 @@ def _expected(entry: dict[str, Any]) -> list[Version]:
     last_of_day: dict[str, tuple[Decimal, Decimal] | None] = {}
     for day, prompt, completion in entry["points"]:
         priced = prompt is not None and completion is not None and prompt >= 0 and completion >= 0
-        last_of_day[day] = (Decimal(prompt), Decimal(completion)) if priced else None
+        # Prices at the published precision (float noise removed: core.offer_terms).
+        last_of_day[day] = (
+            (published_price(Decimal(prompt)), published_price(Decimal(completion)))
+            if priced
+            else None
+        )
     points: list[tuple[datetime, tuple[Decimal, Decimal]]] = []
     for day in sorted(last_of_day):
         prices = last_of_day[day]
@@ -98,7 +104,10 @@ def test_parse_openrouterlist_gives_qwen_2_5_72b_its_eleven_dated_points() -> No
     assert [
         (i.price.observed_at, i.price.input_usd_per_mtok, i.price.output_usd_per_mtok)
         for i in items
-    ] == [(_day(d), Decimal(p), Decimal(c)) for d, p, c in raw_points]
+    ] == [
+        (_day(d), published_price(Decimal(p)), published_price(Decimal(c)))
+        for d, p, c in raw_points
+    ]
     assert all(i.change_kind == "observed" and i.closes_at is None for i in items)
     first = items[0].price
     assert (first.source, first.provider, first.variant, first.context_tier) == (

@@ -51,15 +51,11 @@ def test_parse_azure_reads_each_meter_price_exactly(path: Path) -> None:
     for item in _items(path):
         meter = item["meterName"]
         os = "windows" if "Windows" in item["productName"] else "linux"
-        pricing = "spot" if meter.endswith((" Spot", " Low Priority")) else "on_demand"
+        pricing = _pricing(meter)
         rate = by_key[(item["armSkuName"], item["armRegionName"], os, pricing)]
         gpu, count = azure.VM_GPUS[item["armSkuName"]]
         assert (rate.gpu, rate.gpu_count) == (gpu, count)
         price = Decimal(str(item["retailPrice"]))
-        if rate.usd_per_instance_hour != price:
-            # only a Low Priority meter may lose to the Spot meter of the same offering
-            assert meter.endswith(" Low Priority")
-            continue
         assert rate.usd_per_gpu_hour * count == price
         checked += 1
     assert checked == len(_parse(path))
@@ -76,8 +72,11 @@ def test_parse_azure_specific_prices(path: Path) -> None:
     assert win.usd_per_gpu_hour == Decimal("15.66875")
     nc_h100 = by_key[("Standard_NC80adis_H100_v5", "westeurope", "linux", "on_demand")]
     assert (nc_h100.gpu, nc_h100.usd_per_gpu_hour) == ("H100-NVL-94GB", Decimal("9.08"))
-    low_priority_only = by_key[("Standard_NC80adis_H100_v5", "germanywestcentral", "linux", "spot")]
-    assert low_priority_only.usd_per_gpu_hour == Decimal("1.815")
+    low_priority = by_key[
+        ("Standard_NC80adis_H100_v5", "germanywestcentral", "linux", "low_priority")
+    ]
+    assert low_priority.usd_per_gpu_hour == Decimal("1.815")
+    assert ("Standard_NC80adis_H100_v5", "germanywestcentral", "linux", "spot") not in by_key
     mi300x = by_key[("Standard_ND96isr_MI300X_v5", "northeurope", "linux", "on_demand")]
     assert (mi300x.gpu, mi300x.usd_per_gpu_hour) == ("MI300X-192GB", Decimal("7.2"))
     a100 = by_key[("Standard_NC24ads_A100_v4", "eastus", "linux", "spot")]
@@ -85,7 +84,7 @@ def test_parse_azure_specific_prices(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", GPU_FILES, **IDS)
-def test_parse_azure_keeps_spot_over_low_priority_for_the_same_offering(path: Path) -> None:
+def test_parse_azure_keeps_low_priority_apart_from_spot(path: Path) -> None:
     key = ("Standard_ND96amsr_A100_v4", "italynorth", "windows", "spot")
     meters = {
         i["meterName"]: i["retailPrice"]
@@ -93,19 +92,27 @@ def test_parse_azure_keeps_spot_over_low_priority_for_the_same_offering(path: Pa
         if (i["armSkuName"], i["armRegionName"]) == key[:2] and "Windows" in i["productName"]
     }
     assert {"ND96amsr A100 v4 Spot", "ND96amsr A100 v4 Low Priority"} <= set(meters)
-    rate = _by_key(_parse(path))[key]
-    assert rate.usd_per_instance_hour == Decimal("12.978108")
+    rates = _by_key(_parse(path))
+    assert rates[key].usd_per_instance_hour == Decimal(str(meters["ND96amsr A100 v4 Spot"]))
+    low = rates[(*key[:3], "low_priority")]
+    assert low.usd_per_instance_hour == Decimal(str(meters["ND96amsr A100 v4 Low Priority"]))
+
+
+def _pricing(meter: str) -> str:
+    if meter.endswith(" Low Priority"):
+        return "low_priority"
+    return "spot" if meter.endswith(" Spot") else "on_demand"
 
 
 @pytest.mark.parametrize("path", GPU_FILES, **IDS)
 def test_parse_azure_never_mixes_windows_into_linux_or_spot_into_on_demand(path: Path) -> None:
-    def meters(item: dict) -> tuple[str, bool]:
+    def meters(item: dict) -> tuple[str, str]:
         os = "windows" if "Windows" in item["productName"] else "linux"
-        return os, item["meterName"].endswith((" Spot", " Low Priority"))
+        return os, _pricing(item["meterName"])
 
     obs = _parse(path)
     assert {o.os for o in obs} == {"linux", "windows"}
-    assert {o.pricing for o in obs} == {"on_demand", "spot"}
+    assert {o.pricing for o in obs} == {"on_demand", "spot", "low_priority"}
     for o in obs:
         sources = [
             meters(i)
@@ -113,7 +120,7 @@ def test_parse_azure_never_mixes_windows_into_linux_or_spot_into_on_demand(path:
             if (i["armSkuName"], i["armRegionName"]) == (o.instance_type, o.region)
             and Decimal(str(i["retailPrice"])) == o.usd_per_instance_hour
         ]
-        assert (o.os, o.pricing == "spot") in sources, o
+        assert (o.os, o.pricing) in sources, o
 
 
 @pytest.mark.parametrize("path", GPU_FILES, **IDS)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -47,19 +48,33 @@ def test_parse_deepseek_is_deterministic_with_unique_offering_keys(path: Path) -
 def test_parse_deepseek_2026_05_reads_cache_hit_miss_and_output_prices() -> None:
     path = next(p for p in FILES if p and "2026-05-08" in p.name)
     obs = _by_model(path)
-    assert set(obs) == {("deepseek-v4-flash", "standard"), ("deepseek-v4-pro", "standard")}
+    assert set(obs) == {
+        ("deepseek-v4-flash", "standard"),
+        ("deepseek-v4-pro", "standard"),
+        ("deepseek-v4-pro", "promotion"),
+    }
     flash = obs["deepseek-v4-flash", "standard"]
     assert flash.input_usd_per_mtok == Decimal("0.14")
     assert flash.cached_input_usd_per_mtok == Decimal("0.0028")
     assert flash.output_usd_per_mtok == Decimal("0.28")
 
 
-def test_parse_deepseek_bills_the_promotional_price_not_the_struck_list_price() -> None:
+def test_parse_deepseek_keeps_the_struck_list_price_standard_and_the_discount_a_promotion() -> None:
     path = next(p for p in FILES if p and "2026-05-08" in p.name)
-    pro = _by_model(path)["deepseek-v4-pro", "standard"]
-    assert pro.input_usd_per_mtok == Decimal("0.435")
-    assert pro.cached_input_usd_per_mtok == Decimal("0.003625")
-    assert pro.output_usd_per_mtok == Decimal("0.87")
+    obs = _by_model(path)
+    listed, promo = obs["deepseek-v4-pro", "standard"], obs["deepseek-v4-pro", "promotion"]
+    assert (listed.input_usd_per_mtok, listed.output_usd_per_mtok) == (
+        Decimal("1.74"),
+        Decimal("3.48"),
+    )
+    assert listed.cached_input_usd_per_mtok == Decimal("0.0145")
+    assert listed.effective_to is None
+    assert promo.input_usd_per_mtok == Decimal("0.435")
+    assert promo.cached_input_usd_per_mtok == Decimal("0.003625")
+    assert promo.output_usd_per_mtok == Decimal("0.87")
+    # "... 75% discount, extended until 2026/05/31 15:59 UTC": over at 16:00.
+    assert promo.effective_to == datetime(2026, 5, 31, 16, 0, tzinfo=UTC)
+    assert obs["deepseek-v4-flash", "standard"].effective_to is None
 
 
 # Hand-written pages in the shape of the older off-peak and Chinese-docs tables

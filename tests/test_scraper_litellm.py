@@ -10,6 +10,7 @@ import pytest
 
 from costcurve.core.money import per_token_to_per_mtok
 from costcurve.core.observations import LlmPrice, Observation
+from costcurve.core.offer_terms import published_price, suffix_variant
 from scrapers import ParseError
 from scrapers.http import USER_AGENT, make_client
 from scrapers.litellm import CHAT_MODES, URL, fetch
@@ -191,13 +192,14 @@ def test_parse_litellm_converts_every_chat_entry_per_token_exactly(path: Path) -
         if entry.get("mode") not in CHAT_MODES or inp is None or out is None:
             assert (name, "standard", None) not in index, name
             continue
-        o = index[(name, "standard", None)]
+        o = index.get((name, "standard", None)) or index[(name, _route(name, entry), None)]
         assert o.provider == entry["litellm_provider"].lower()
-        assert o.input_usd_per_mtok == Decimal(str(inp)) * 1_000_000
-        assert o.output_usd_per_mtok == Decimal(str(out)) * 1_000_000
+        assert o.input_usd_per_mtok == published_price(Decimal(str(inp)) * 1_000_000)
+        assert o.output_usd_per_mtok == published_price(Decimal(str(out)) * 1_000_000)
         cache = entry.get("cache_read_input_token_cost")
         if cache is not None:
-            assert o.cached_input_usd_per_mtok == Decimal(str(cache)) * 1_000_000
+            expected = published_price(Decimal(str(cache)) * 1_000_000)
+            assert o.cached_input_usd_per_mtok == expected
         assert o.free == (inp == 0 and out == 0)
         checked += 1
     assert checked > 500
@@ -223,7 +225,9 @@ def test_parse_litellm_is_deterministic_with_unique_non_negative_offerings(path:
     assert max(Counter(o.offering_key() for o in first).values()) == 1
     for o in first:
         assert isinstance(o, LlmPrice)
-        assert o.variant in {"standard", "batch", "flex", "priority"}
+        assert o.variant in {"standard", "batch", "flex", "priority"} or (
+            o.provider == "openrouter" and o.variant == suffix_variant(o.provider_model_id)[1]
+        )
         for price in (
             o.input_usd_per_mtok,
             o.output_usd_per_mtok,
@@ -250,13 +254,17 @@ def test_parse_litellm_sees_mistral_large_price_cut_between_snapshots() -> None:
     assert before.offering_key() == after.offering_key()
 
 
-def test_parse_litellm_keeps_float_noise_in_the_file_without_adding_any() -> None:
-    # The 2026-01-14 file itself holds 0.0000029999900000000002 for this entry;
-    # an exact conversion keeps every digit and never goes through a float.
+def test_parse_litellm_normalises_float_noise_to_the_published_price() -> None:
+    # The 2026-01-14 file holds 0.0000029999900000000002 (a DBU conversion) for
+    # this entry: the provider publishes $3, and that is what is stored.
     o = _index(_snapshot("2026-01-14"))[
         ("databricks/databricks-claude-3-7-sonnet", "standard", None)
     ]
-    assert o.input_usd_per_mtok == Decimal("2.9999900000000002")
+    assert o.input_usd_per_mtok == Decimal("3")
+
+
+def _route(name: str, entry: dict[str, object]) -> str:
+    return suffix_variant(name)[1] if entry.get("litellm_provider") == "openrouter" else "standard"
 
 
 def test_parse_litellm_skips_incomplete_service_tier() -> None:

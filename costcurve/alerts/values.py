@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, func, or_, select, text
 from costcurve.catalog.models import load_models
 from costcurve.core.formulas import DEFAULT_BLEND
 from costcurve.core.formulas import usd_per_mtok as selfhosted_usd_per_mtok
+from db.countable_sql import COUNTABLE_LLM_SQL, GPU_NOT_EXCLUDED_SQL
 from db.models import (
     BenchmarkResult,
     GpuOffering,
@@ -134,28 +135,28 @@ def _llm(
 ) -> list[Contribution]:
     if not slugs:
         return []
+    # Aliased as in db.countable_sql's fragments ("which prices count").
+    lv, lo = _lv.alias("v"), _lo.alias("o")
     query = (
         select(
-            _lv.c.id,
-            _lv.c.input_usd_per_mtok,
-            _lv.c.output_usd_per_mtok,
-            _lv.c.recorded_at,
-            _lv.c.valid_from,
-            _lv.c.valid_to,
-            _lv.c.closed_recorded_at,
+            lv.c.id,
+            lv.c.input_usd_per_mtok,
+            lv.c.output_usd_per_mtok,
+            lv.c.recorded_at,
+            lv.c.valid_from,
+            lv.c.valid_to,
+            lv.c.closed_recorded_at,
         )
-        .join(_lo, _lo.c.id == _lv.c.offering_id)
+        .join(lo, lo.c.id == lv.c.offering_id)
         .where(
-            _lo.c.model_slug.in_(slugs),
-            _lo.c.variant == "standard",
-            _lo.c.context_tier.is_(None),
-            _lo.c.modality == "text",
-            _lv.c.free.is_(False),
-            _window(_lv, lower, upper),
+            func.coalesce(lv.c.model_slug, lo.c.model_slug).in_(slugs),
+            text(COUNTABLE_LLM_SQL),
+            lv.c.free.is_(False),
+            _window(lv, lower, upper),
         )
     )
     if provider is not None:
-        query = query.where(_lo.c.provider == provider)
+        query = query.where(lo.c.provider == provider)
     out = []
     for vid, inp, outp, recorded, start, end, closed in conn.execute(query):
         value = _token_value(metric, inp, outp)
@@ -181,25 +182,27 @@ def _gpu(
     lower: datetime,
     upper: datetime,
 ) -> list[Contribution]:
+    gv, go = _gv.alias("v"), _go.alias("o")
     query = (
         select(
-            _gv.c.id,
-            _gv.c.usd_per_gpu_hour,
-            _gv.c.recorded_at,
-            _gv.c.valid_from,
-            _gv.c.valid_to,
-            _gv.c.closed_recorded_at,
+            gv.c.id,
+            gv.c.usd_per_gpu_hour,
+            gv.c.recorded_at,
+            gv.c.valid_from,
+            gv.c.valid_to,
+            gv.c.closed_recorded_at,
         )
-        .join(_go, _go.c.id == _gv.c.offering_id)
+        .join(go, go.c.id == gv.c.offering_id)
         .where(
-            _go.c.gpu == gpu,
-            _go.c.pricing == pricing,
-            or_(_go.c.statistic.is_(None), _go.c.statistic == "min"),
-            _window(_gv, lower, upper),
+            go.c.gpu == gpu,
+            go.c.pricing == pricing,
+            or_(go.c.statistic.is_(None), go.c.statistic == "min"),
+            text(GPU_NOT_EXCLUDED_SQL),
+            _window(gv, lower, upper),
         )
     )
     if provider is not None:
-        query = query.where(_go.c.provider == provider)
+        query = query.where(go.c.provider == provider)
     return [
         Contribution(
             rate,

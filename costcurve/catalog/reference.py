@@ -30,7 +30,7 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal, cast, get_args
@@ -44,6 +44,9 @@ from costcurve.core.observations import GpuPricing, GpuRate, LlmPrice, utc
 PRICES_PATH = Path(__file__).with_name("reference_prices.csv")
 GPU_RATES_PATH = Path(__file__).with_name("reference_gpu_rates.csv")
 SOURCE = "reference"
+# A curated list price counts as current for a year after its date, and stops
+# counting earlier once a live source lists the same offering (db/freshness.py).
+HORIZON = timedelta(days=365)
 # The product tracks prices from GPT-4's launch year on; a date outside this
 # window is a typo, not history.
 FIRST_DATE = date(2023, 1, 1)

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
         default=False, description="Allow alert webhooks to loopback/private addresses (tests)"
     )
     cache_max_age_s: int = Field(default=60, ge=0)
+    freshness_horizon_days: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-source freshness horizon in days, JSON (e.g. {"coreweave": 30}); '
+        "unset sources use their declared horizon (README Freshness)",
+    )
     shared_dir: Path = Field(
         default=Path("../shared"),
         description="Shipped datasets (datasets/capability/...) loaded on start when present",

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from costcurve.core.offer_terms import published_price
+
 MILLION = Decimal(1_000_000)
 
 
 def per_token_to_per_mtok(value: str | float | int | Decimal | None) -> Decimal | None:
-    """Convert a USD-per-token string exactly to USD per million tokens."""
+    """Convert a USD-per-token price to USD per million tokens, at published precision.
+
+    Per-token floats (LiteLLM's 1.24999e-06) carry noise below the precision a
+    provider publishes; ``published_price`` snaps them (1.24999 -> 1.25) and
+    leaves exact values as they are.
+    """
     if value is None:
         return None
     try:
@@ -18,7 +25,7 @@ def per_token_to_per_mtok(value: str | float | int | Decimal | None) -> Decimal 
         raise ValueError(f"not a number: {value!r}") from exc
     if not per_token.is_finite():
         raise ValueError(f"not a finite number: {value!r}")
-    return tidy(per_token * MILLION)
+    return tidy(published_price(per_token * MILLION))
 
 
 def tidy(value: Decimal) -> Decimal:

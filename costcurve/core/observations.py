@@ -9,7 +9,7 @@ versions them. Nothing here touches the network, a database or settings.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -95,6 +95,9 @@ class LlmPrice(_Strict):
     fx_rate: Decimal | None = None
     observed_at: UtcDatetime
     effective_from: UtcDatetime | None = None
+    # The stated end of this price (a promotion "until 2026/05/31"): its version
+    # closes then without waiting for a later scrape.
+    effective_to: UtcDatetime | None = None
     source_url: str
     # Where the tokens are served, when a seller prices that separately: the
     # deployment scope ("global", "data-zone", "regional", "geo"), the region,
@@ -134,6 +137,8 @@ GpuPricing = Literal[
     "reserved_6m",
     "reserved_1y",
     "reserved_3y",
+    # Azure "Low Priority" (batch pools): pre-emptible like spot, priced on its own meter.
+    "low_priority",
 ]
 
 
@@ -196,6 +201,24 @@ class SourceInfo(_Strict):
     # needs longer than the flows' default fetch timeout; None keeps the default.
     fetch_timeout_s: int | None = Field(default=None, ge=1)
     description: str = ""
+    # Freshness: how often the source is expected to be fetched, and how long
+    # after an offering was last seen its price still counts as current (None:
+    # ``default_horizon(cadence)``). Settings can override both per source.
+    cadence: timedelta = timedelta(days=1)
+    horizon: timedelta | None = None
+
+    def freshness_horizon(self) -> timedelta:
+        return self.horizon if self.horizon is not None else default_horizon(self.cadence)
+
+
+# A missed run or two must not make a whole source stale: an offering counts as
+# current for HORIZON_CADENCES expected runs, and at least MIN_HORIZON.
+HORIZON_CADENCES = 4
+MIN_HORIZON = timedelta(days=7)
+
+
+def default_horizon(cadence: timedelta) -> timedelta:
+    return max(MIN_HORIZON, cadence * HORIZON_CADENCES)
 
 
 def utc(d: date | datetime) -> datetime:

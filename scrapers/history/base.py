@@ -26,13 +26,16 @@ class HistoryItem:
     ``closes_at``: the offering left the listing and the version this item
     opens (or continues) ends at that instant. ``superseded``: how many earlier
     points of the same date this one replaced (they are not versions of their
-    own; see the dataset module).
+    own; see the dataset module). ``seen_through``: the dataset still listed
+    this price then (later than the point's own date), which is what freshness
+    counts from.
     """
 
     price: LlmPrice
     change_kind: ChangeKind = "observed"
     closes_at: datetime | None = None
     superseded: int = 0
+    seen_through: datetime | None = None
 
     def instant(self) -> datetime:
         """When the version starts: the announced date, else the observation date."""

@@ -33,6 +33,11 @@ How prices become dated versions (tests/test_history_genai_prices.py):
 * A time-of-day constraint (DeepSeek's discount window) splits a model into
   two offerings: the cheaper of the prices inside and outside the window is
   variant ``off_peak``, the other ``standard``.
+* An id with a route suffix (``gpt-4o:extended``, ``*:free``) or a name
+  marked "(free)", "(Fast)", "(batch)" is that ``variant`` of the base id's
+  model (``core.offer_terms``), never ``standard``.
+* The feed lists its current prices at ``observed_at``: the last segment's
+  items carry it as ``seen_through`` (freshness counts from there).
 * The feed marks no corrections: every version is ``observed`` or
   ``announced``.
 """
@@ -41,13 +46,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from costcurve.catalog import load_models, resolve_model
+from costcurve.core.offer_terms import STANDARD, listing_variant, published_price
 from scrapers.base import LlmPrice, ParseError, load_json, tidy, utc
 from scrapers.history.base import ChangeKind, HistoryItem
 from scrapers.http import request_bytes
@@ -55,6 +61,9 @@ from scrapers.http import request_bytes
 NAME = "genai-prices"
 URL = "https://raw.githubusercontent.com/pydantic/genai-prices/main/prices/new_data/v2/data.json"
 DESCRIPTION = "pydantic/genai-prices price feed (conditional, time-of-day and tiered prices)"
+
+# The feed is regenerated on every upstream change, fetched daily (db/freshness.py).
+CADENCE = timedelta(days=1)
 
 _FIELDS = {
     "input_mtok": "input_usd_per_mtok",
@@ -132,7 +141,7 @@ def _winner(entries: list[_Entry], day: date | None, in_window: bool) -> dict[st
 def _amount(where: str, value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value < 0:
         raise ParseError(NAME, f"{where}: price {value!r} is not a non-negative number")
-    return tidy(Decimal(value))
+    return tidy(published_price(Decimal(value)))
 
 
 def _tier_starts(prices: dict[str, Any]) -> set[int]:
@@ -233,10 +242,15 @@ def _model_items(provider: str, model: Any, observed_at: datetime) -> list[Histo
     starts = sorted({e.start for e in entries if e.start})
     thresholds: list[int | None] = [None]
     thresholds += sorted(set().union(*(_tier_starts(e.prices) for e in entries)))
-    slug = resolve_model(provider, model_id)
+    base_id, listed_variant = listing_variant(model_id, model.get("name"))
+    slug = resolve_model(provider, base_id)
     items = []
-    for day, seen, effective, kind in _segments(where, starts, slug, observed_at):
+    segments = _segments(where, starts, slug, observed_at)
+    in_effect = max((n for n, s in enumerate(segments) if s[2] is None), default=-1)
+    for n, (day, seen, effective, kind) in enumerate(segments):
+        current = n == in_effect
         for (variant, tier), fields in _segment_offers(where, entries, day, thresholds).items():
+            variant = listed_variant if variant == STANDARD else variant
             if "input_usd_per_mtok" not in fields or "output_usd_per_mtok" not in fields:
                 continue
             price = LlmPrice(
@@ -252,7 +266,7 @@ def _model_items(provider: str, model: Any, observed_at: datetime) -> list[Histo
                 source_url=URL,
                 **fields,
             )
-            items.append(HistoryItem(price, kind))
+            items.append(HistoryItem(price, kind, seen_through=observed_at if current else None))
     return items
 
 

@@ -8,8 +8,13 @@ model's price changes.
 
 How points become versions (tests/test_history_openrouterlist.py checks each):
 
-* The seller is OpenRouter itself (``provider="openrouter"``): one standard
-  text offering per model id, observed at 00:00 UTC of the point's date.
+* The seller is OpenRouter itself (``provider="openrouter"``): one text
+  offering per model id, observed at 00:00 UTC of the point's date. A route
+  suffix (``:batch``, ``:free``, ``:nitro``...) or a "(batch)" name marker
+  makes it that ``variant`` of the base id's model (``core.offer_terms``).
+* The model's open version was still listed at ``last_seen`` (the dataset's
+  as-of for a model present now): ``HistoryItem.seen_through``, so freshness
+  counts from there, not from the last price change.
 * A point with null prices (router pseudo-models such as
   ``openrouter/auto-beta``) or a negative one (OpenRouter's ``-1`` "depends on
   the route" sentinel) has no price of its own and is skipped.
@@ -37,6 +42,7 @@ from typing import Any
 import httpx
 
 from costcurve.catalog import resolve_model
+from costcurve.core.offer_terms import listing_variant, published_price
 from scrapers.base import LlmPrice, ParseError, load_json, tidy, utc
 from scrapers.history.base import ChangeKind, HistoryItem
 from scrapers.http import request_bytes
@@ -46,6 +52,10 @@ PROVIDER = "openrouter"
 URL = "https://raw.githubusercontent.com/jvrck/openrouterlist/main/data/history/prices.json"
 DESCRIPTION = "OpenRouter price history per model since 2024-09-21 (jvrck/openrouterlist)"
 REVERT_WINDOW = timedelta(days=1)
+# Every point carries its own date: a local copy needs no --observed-at.
+SELF_DATED = True
+# The upstream collector runs daily (freshness: db/freshness.py).
+CADENCE = timedelta(days=1)
 
 Point = tuple[date, Decimal, Decimal]
 
@@ -73,7 +83,7 @@ def _price(value: Any, what: str) -> Decimal | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
         raise ParseError(NAME, f"{what}: price {value!r} is not a number")
-    price = tidy(Decimal(value))
+    price = tidy(published_price(Decimal(value)))
     return None if price < 0 else price
 
 
@@ -120,7 +130,9 @@ def _model_items(model_id: str, entry: dict[str, Any]) -> list[HistoryItem]:
         closes_at = utc(_day(entry.get("last_seen"), f"{model_id} last_seen") + timedelta(days=1))
         if closes_at <= utc(kept[-1][0][0]):
             raise ParseError(NAME, f"{model_id}: last_seen precedes its last price point")
-    model = resolve_model(PROVIDER, model_id)
+    base_id, variant = listing_variant(model_id, entry.get("name"))
+    model = resolve_model(PROVIDER, base_id)
+    seen_through = _seen_through(model_id, entry)
     items = []
     kinds = _kinds([p for p, _ in kept])
     for i, ((day, prompt, completion), superseded) in enumerate(kept):
@@ -129,6 +141,7 @@ def _model_items(model_id: str, entry: dict[str, Any]) -> list[HistoryItem]:
             provider=PROVIDER,
             provider_model_id=model_id,
             model=model,
+            variant=variant,
             input_usd_per_mtok=prompt,
             output_usd_per_mtok=completion,
             free=prompt == 0 and completion == 0,
@@ -138,10 +151,19 @@ def _model_items(model_id: str, entry: dict[str, Any]) -> list[HistoryItem]:
         last = i == len(kept) - 1
         items.append(
             HistoryItem(
-                price, kinds[i], closes_at=closes_at if last else None, superseded=superseded
+                price,
+                kinds[i],
+                closes_at=closes_at if last else None,
+                superseded=superseded,
+                seen_through=seen_through if last and closes_at is None else None,
             )
         )
     return items
+
+
+def _seen_through(model_id: str, entry: dict[str, Any]) -> datetime | None:
+    last_seen = entry.get("last_seen")
+    return None if last_seen is None else utc(_day(last_seen, f"{model_id} last_seen"))
 
 
 def parse(raw: bytes, *, observed_at: datetime | None = None) -> list[HistoryItem]:

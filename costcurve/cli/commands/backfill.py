@@ -25,10 +25,17 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _observed_at(value: str | None, files: list[Path]) -> datetime:
-    from costcurve.cli.commands.parse import observed_at_option
+def _observed_at(value: str | None, files: list[Path], dataset: str) -> datetime:
+    """When a local copy was captured: --observed-at or its file name's date.
 
-    if files:
+    A dataset whose points carry their own dates (``SELF_DATED``) does not
+    need one; any other undated copy is refused (never its file time).
+    """
+    from costcurve.cli.commands.parse import observed_at_option
+    from scrapers.history import DATASETS
+
+    self_dated = getattr(DATASETS.get(dataset), "SELF_DATED", False)
+    if files and not (self_dated and value is None):
         return observed_at_option(value, files[0])
     if value:
         return observed_at_option(value, Path("-"))
@@ -120,7 +127,7 @@ def register(app: typer.Typer) -> None:
             elif dataset == LITELLM and files:
                 outcomes = backfill_litellm_files(engine, files)
             else:
-                when = _observed_at(observed_at, files)
+                when = _observed_at(observed_at, files, dataset)
                 raw = files[0].read_bytes() if files else _fetch(dataset)
                 outcomes = [backfill(engine, dataset, raw, observed_at=when)]
         except (ParseError, ReferenceDataError) as exc:

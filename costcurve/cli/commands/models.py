@@ -52,7 +52,9 @@ def register(app: typer.Typer) -> None:
             if source is None:
                 typer.echo("error: --file needs --source", err=True)
                 raise typer.Exit(2)
-            observations = read_and_parse(source, file, observed_at_option(None, file))
+            # Only the ids are listed: an undated file needs no capture time here.
+            when = observed_at_option(None, file, required=False)
+            observations = read_and_parse(source, file, when)
             ids = sorted(
                 {
                     (o.provider, o.provider_model_id)

@@ -13,8 +13,13 @@ from costcurve.core.observations import Observation, ParseError, date_from_filen
 from scrapers.registry import get_source, parse_source, sources
 
 
-def observed_at_option(value: str | None, file: Path) -> datetime:
-    """An explicit --observed-at, else the capture date in the file name, else now."""
+def observed_at_option(value: str | None, file: Path, *, required: bool = True) -> datetime:
+    """An explicit --observed-at, else the capture date in the file name.
+
+    A file without a date in its name needs --observed-at: its modification
+    time says when it was copied, not when the page was captured. Only a
+    caller that does not use the time (``required=False``) gets "now".
+    """
     if value:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -25,7 +30,15 @@ def observed_at_option(value: str | None, file: Path) -> datetime:
             ) from None
         return utc(parsed)
     day = date_from_filename(file.name)
-    return utc(day) if day else datetime.now(UTC)
+    if day is None and not required:
+        return datetime.now(UTC)
+    if day is None:
+        raise typer.BadParameter(
+            f"{file.name} has no capture date (YYYY-MM-DD) in its name; "
+            "give the capture time with --observed-at",
+            param_hint="--observed-at",
+        )
+    return utc(day)
 
 
 def require_source_and_file(source: str, file: Path) -> None:
@@ -59,6 +72,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Parse a recorded page and print one JSON observation per line."""
+        require_source_and_file(source, file)
         for obs in read_and_parse(source, file, observed_at_option(observed_at, file)):
             typer.echo(dumps(obs))
 

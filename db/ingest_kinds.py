@@ -1,0 +1,114 @@
+"""What ingest versions, derived from the table definitions (db/models.py).
+
+An offering is identified by the columns of its ``uq_<table>_key`` constraint;
+every other version column that is not bookkeeping is a value that a change of
+makes a new version. Deriving both from the tables means a column added to a
+model is versioned (and reported as a change) without a second list to update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Table, UniqueConstraint
+
+from costcurve.core.observations import GpuRate, LlmPrice, Observation
+from costcurve.core.offer_terms import same_price
+from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
+
+# Version columns that say when/how a version was learned, not what it says.
+BOOKKEEPING = frozenset(
+    {
+        "id",
+        "offering_id",
+        "valid_from",
+        "valid_to",
+        "recorded_at",
+        "closed_recorded_at",
+        "last_seen_at",
+        "change_kind",
+        "run_id",
+        "source_url",
+    }
+)
+_OFFERING_BOOKKEEPING = frozenset({"id", "first_seen_at", "last_seen_at"})
+# Versioned values that are not prices: who the price is for and its currency.
+IDENTITY = frozenset({"model_slug", "original_currency", "fx_rate"})
+# Table column -> observation field where the names differ.
+_FIELD_OF_COLUMN = {"model_slug": "model"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # llm_price | gpu_rate
+    observation: type[LlmPrice] | type[GpuRate]
+    offering: Table
+    version: Table
+
+    @cached_property
+    def key_columns(self) -> tuple[str, ...]:
+        wanted = f"uq_{self.offering.name}_key"
+        for constraint in self.offering.constraints:
+            if isinstance(constraint, UniqueConstraint) and constraint.name == wanted:
+                return tuple(c.name for c in constraint.columns)
+        raise LookupError(f"{self.offering.name} has no {wanted} constraint")
+
+    @cached_property
+    def offering_extra(self) -> tuple[str, ...]:
+        """Offering columns refreshed from the latest observation (not key, not bookkeeping)."""
+        skip = set(self.key_columns) | _OFFERING_BOOKKEEPING
+        return tuple(c.name for c in self.offering.c if c.name not in skip)
+
+    @cached_property
+    def value_columns(self) -> tuple[str, ...]:
+        """Version columns whose change opens a new version."""
+        return tuple(c.name for c in self.version.c if c.name not in BOOKKEEPING)
+
+    @cached_property
+    def price_fields(self) -> tuple[str, ...]:
+        """The value columns that are prices or counts (what a change report lists)."""
+        return tuple(c for c in self.value_columns if c not in IDENTITY)
+
+    def key_of(self, obs: Observation) -> dict[str, Any]:
+        return {c: _field(obs, c) for c in self.key_columns}
+
+    def offering_row(self, obs: Observation) -> dict[str, Any]:
+        return self.key_of(obs) | {c: _field(obs, c) for c in self.offering_extra}
+
+    def values_of(self, obs: Observation) -> dict[str, Any]:
+        return {c: _field(obs, c) for c in self.value_columns}
+
+
+def _field(obs: Observation, column: str) -> Any:
+    return getattr(obs, _FIELD_OF_COLUMN.get(column, column))
+
+
+def same_values(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal values; prices closer than the published precision count as equal."""
+    for column, value in a.items():
+        other = b[column]
+        if isinstance(value, Decimal) or isinstance(other, Decimal):
+            if not same_price(value, other):
+                return False
+        elif value != other:
+            return False
+    return True
+
+
+LLM = Kind(
+    "llm_price",
+    LlmPrice,
+    LlmOffering.__table__,  # type: ignore[attr-defined]
+    LlmPriceVersion.__table__,  # type: ignore[attr-defined]
+)
+GPU = Kind(
+    "gpu_rate",
+    GpuRate,
+    GpuOffering.__table__,  # type: ignore[attr-defined]
+    GpuRateVersion.__table__,  # type: ignore[attr-defined]
+)
+KINDS = (LLM, GPU)
+PRICE_FIELDS: dict[str, tuple[str, ...]] = {k.name: k.price_fields for k in KINDS}
