@@ -93,6 +93,8 @@ def test_breakeven_and_self_hosted_price_the_index_basis_at_the_latest_print(
         "monthly_tokens": 1e10,
         "gpu": "h100 sxm",
         "pricing": "index",
+        # The API price in this test is a constructed, old observation.
+        "include_stale": "true",
     }
     with LiveServer(create_app(engine)) as server, httpx.Client(base_url=server.url) as client:
         breakeven = client.get("/v1/breakeven", params=params)
