@@ -77,41 +77,6 @@ class PipelineRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text))
 
 
-class Provider(SQLModel, table=True):
-    __tablename__ = "provider"
-
-    slug: str = Field(primary_key=True)
-    name: str
-
-
-class CanonicalModel(SQLModel, table=True):
-    """A copy of the reviewed catalog (catalog/models.yaml), synced on start."""
-
-    __tablename__ = "canonical_model"
-
-    slug: str = Field(primary_key=True)
-    name: str
-    vendor: str
-    family: str
-    release_date: date
-    open_weights: bool
-    total_params_b: Decimal | None = money()
-    active_params_b: Decimal | None = money()
-    tier: str = Field(index=True)
-    reasoning: bool = False
-    sources: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-
-
-class ModelAlias(SQLModel, table=True):
-    __tablename__ = "model_alias"
-    __table_args__ = (UniqueConstraint("provider", "provider_model_id"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    provider: str
-    provider_model_id: str
-    model_slug: str = Field(foreign_key="canonical_model.slug", index=True)
-
-
 class LlmOffering(SQLModel, table=True):
     """What is sold: one (source, provider, model id, variant, context tier, modality)."""
 

@@ -20,9 +20,6 @@ def test_migrations_upgrade_an_empty_database_to_head(pg: EmbeddedPostgres) -> N
             "source",
             "pipeline_run",
             "raw_snapshot",
-            "provider",
-            "canonical_model",
-            "model_alias",
             "llm_offering",
             "llm_price_version",
             "gpu_offering",
@@ -58,15 +55,7 @@ def test_money_columns_are_numeric_and_times_are_timestamptz(engine) -> None:
             assert data_type == "timestamp with time zone", (table, column)
 
 
-def test_catalog_sync_copies_every_model_and_is_idempotent(engine) -> None:
-    from costcurve.catalog import load_models
-    from db.catalog_sync import sync_catalog
-
-    assert sync_catalog(engine) == len(load_models())
-    sync_catalog(engine)
-    with engine.connect() as conn:
-        count, frontier = conn.execute(
-            text("SELECT count(*), count(*) FILTER (WHERE tier = 'frontier') FROM canonical_model")
-        ).one()
-    assert count == len(load_models())
-    assert frontier == sum(m.tier == "frontier" for m in load_models().values())
+def test_the_unused_catalog_copies_are_gone(engine) -> None:
+    """The YAML catalog is the one source of truth; no empty mirror tables claim otherwise."""
+    tables = set(inspect(engine).get_table_names())
+    assert not {"provider", "canonical_model", "model_alias"} & tables
