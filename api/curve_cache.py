@@ -79,7 +79,9 @@ def _state(engine: Engine, *, force: bool = False) -> _State:
 
 def frames(engine: Engine) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     state = _state(engine)
-    assert state.llm is not None and state.gpu is not None and state.version is not None
+    assert state.llm is not None
+    assert state.gpu is not None
+    assert state.version is not None
     return state.version, state.llm, state.gpu
 
 

@@ -108,7 +108,8 @@ class CurveQuery:
 
     @property
     def window(self) -> tuple[date, date]:
-        assert self.start is not None and self.end is not None, "call resolved() first"
+        assert self.start is not None, "call resolved() first"
+        assert self.end is not None, "call resolved() first"
         return self.start, self.end
 
 

@@ -52,7 +52,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.arrivals.append((time.perf_counter(), json.loads(body)))
                 self.send_response(200)
@@ -126,7 +126,8 @@ def main(alerts: int = 20, extra_rules: int = 0) -> None:
             stats = deliver_pending(engine, allow_private=True)
             delivered = time.perf_counter()
             if price == "1.50":
-                assert len(new) == 1 and stats.delivered == 1, (new, stats)
+                assert len(new) == 1, (new, stats)
+                assert stats.delivered == 1, (new, stats)
                 arrived, body = receiver.arrivals[-1]
                 assert body["costcurve_event_id"] == str(new[0])
                 latencies.append((arrived - committed) * 1000)

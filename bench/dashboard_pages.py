@@ -31,7 +31,7 @@ from db.embedded import EmbeddedPostgres
 from db.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).parent))
-from api_cost_curve import SPAN, START, build_store  # noqa: E402
+from api_cost_curve import SPAN, START, build_store
 
 REPEAT = int(os.environ.get("BENCH_REPEAT", "20"))
 PAGES = [

@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from costcurve.benchmarks.fake_server import running_fake_server  # noqa: E402
-from costcurve.benchmarks.loadgen import benchmark_serving  # noqa: E402
-from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload  # noqa: E402
+from costcurve.benchmarks.fake_server import running_fake_server
+from costcurve.benchmarks.loadgen import benchmark_serving
+from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload
 
 # Output tokens/s a real run would report and the load generator must sustain:
 # Llama-3.1-8B under vLLM on one H100 at high concurrency is of this order.

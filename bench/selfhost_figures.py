@@ -22,16 +22,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from api.main import create_app  # noqa: E402
-from costcurve.benchmarks.results import import_result_file  # noqa: E402
-from db.benchmarks import store_points  # noqa: E402
-from db.embedded import EmbeddedPostgres  # noqa: E402
-from db.engine import make_engine  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from db.pipeline import ingest_raw  # noqa: E402
-from tests.support import DATASETS, FIXTURES, observed_at_for  # noqa: E402
+from api.main import create_app
+from costcurve.benchmarks.results import import_result_file
+from db.benchmarks import store_points
+from db.embedded import EmbeddedPostgres
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.pipeline import ingest_raw
+from tests.support import DATASETS, FIXTURES, observed_at_for
 
 # (model, GPU, precision, assumed total tok/s per GPU, where the assumption comes from)
 TABLE = (
@@ -57,9 +57,9 @@ def load(engine: Any) -> None:
 
 def self_hosted(client: TestClient) -> None:
     body = client.get("/v1/self-hosted").json()
-    print("## /v1/self-hosted")  # noqa: T201
+    print("## /v1/self-hosted")
     for sweep in body["headlines"] + body["not_representative"]:
-        print(  # noqa: T201
+        print(
             f"- {sweep['model_id']} on {sweep['gpu_count']}x {sweep['gpu']} "
             f"(TP{sweep['tensor_parallel_size']}, ISL/OSL {sweep['input_len']}/"
             f"{sweep['output_len']}, concurrency {sweep['concurrencies']}, prompts "
@@ -67,7 +67,7 @@ def self_hosted(client: TestClient) -> None:
         )
     for item in body["items"]:
         cost = item["costs"]["on_demand"]
-        print(  # noqa: T201
+        print(
             f"  point {item['model_id']} conc {item['concurrency']}: "
             f"{item['output_tokens_per_s_per_gpu']} out tok/s/GPU, on-demand "
             f"{cost['usd_per_gpu_hour']} $/h -> {cost['output_usd_per_mtok']} $/M output "
@@ -76,10 +76,10 @@ def self_hosted(client: TestClient) -> None:
 
 
 def breakeven_table(client: TestClient) -> None:
-    print("\n## /v1/breakeven (on-demand and owned; utilisation 1.0, always on)")  # noqa: T201
-    print("| model | GPU | basis | tok/s/GPU (assumed) | volume | gpus | self-host $/mo |"  # noqa: T201
+    print("\n## /v1/breakeven (on-demand and owned; utilisation 1.0, always on)")
+    print("| model | GPU | basis | tok/s/GPU (assumed) | volume | gpus | self-host $/mo |"
           " API $/M (provider) | API $/mo | cheaper | break-even tokens/mo |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for model, gpu, precision, tps, why in TABLE:
         for pricing in ("on_demand", "owned"):
             for volume in VOLUMES:
@@ -88,21 +88,21 @@ def breakeven_table(client: TestClient) -> None:
                           "pricing": pricing}  # fmt: skip
                 resp = client.get("/v1/breakeven", params=params)
                 if resp.status_code != 200:
-                    print(f"| {model} | {gpu} | {pricing} | {tps} | {volume:.0e} | "  # noqa: T201
+                    print(f"| {model} | {gpu} | {pricing} | {tps} | {volume:.0e} | "
                           f"{resp.json()['detail']} |")  # fmt: skip
                     continue
                 b = resp.json()
                 sh, api = b["self_hosted"], b["api"]
                 rate = sh["rate"]
                 be = b["breakeven_monthly_tokens"]
-                print(  # noqa: T201
+                print(
                     f"| {model} | {sh['gpus_per_replica']}x {gpu} | {pricing} "
                     f"${rate['usd_per_gpu_hour']}/h ({rate.get('provider', rate['source'])}) | "
                     f"{tps} | {volume:.0e} | {sh['gpus']} | {sh['usd_per_month']:,.0f} | "
                     f"{api['usd_per_mtok']} ({api['provider']}) | {api['usd_per_month']:,.0f} | "
                     f"{b['cheaper']} | {'none' if be is None else f'{be:.3g}'} |"
                 )
-        print(f"<!-- {model}: {why} -->")  # noqa: T201
+        print(f"<!-- {model}: {why} -->")
 
 
 def main() -> None:
@@ -118,7 +118,7 @@ def main() -> None:
             breakeven_table(client)
             sample = client.get("/v1/breakeven", params={"model": "qwen3.5-397b-a17b",
                                 "gpu": "H200-SXM-141GB", "monthly_tokens": 1e9}).json()  # fmt: skip
-            print("\n/v1/breakeven qwen3.5-397b-a17b, no throughput given:", json.dumps(sample))  # noqa: T201
+            print("\n/v1/breakeven qwen3.5-397b-a17b, no throughput given:", json.dumps(sample))
         engine.dispose()
     finally:
         server.stop()

@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from costcurve.catalog.reference import load_reference_prices  # noqa: E402
-from scrapers.base import LlmPrice  # noqa: E402
-from tests.support import fixture_files, observed_at_for, parse_recorded  # noqa: E402
+from costcurve.catalog.reference import load_reference_prices
+from scrapers.base import LlmPrice
+from tests.support import fixture_files, observed_at_for, parse_recorded
 
 NEW = ["openrouter_endpoints", "openrouter_frontend", "bedrock", "azure_openai", "groq", "novita"]
 OPEN = ["llama-3.3-70b-instruct", "gpt-oss-120b", "deepseek-v3.2", "deepseek-chat-v3-0324"]

@@ -57,7 +57,10 @@ _GPU_SQL = """
 
 
 def screen_after_ingest(
-    conn: Connection, source: str, observations: Sequence[Observation], changes: Iterable[Any]
+    conn: Connection,
+    source: str,  # noqa: ARG001 - the ingest hook signature; the screen spans sources
+    observations: Sequence[Observation],
+    changes: Iterable[Any],
 ) -> int:
     """Re-screen the models and GPUs this ingest touched; returns the flags now open."""
     changed = list(changes)

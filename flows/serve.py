@@ -33,10 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         for deployment in deployments:
             if deployment.name in SCRAPES:
                 deployment.apply()
-                run = cast(
-                    FlowRun, run_deployment(f"{deployment.name}/{deployment.name}", timeout=0)
-                )
-                print(f"started {deployment.name}: flow run {run.name} ({run.id})", flush=True)
+                cast(FlowRun, run_deployment(f"{deployment.name}/{deployment.name}", timeout=0))
     # The runner stops gracefully on SIGTERM (prefect.runner.Runner.handle_sigterm)
     # and pauses the schedules it served; the next serve resumes them.
     serve(*deployments, print_starting_message=False)

@@ -125,7 +125,8 @@ def _account(report: SourceResult, change: PriceChange) -> None:
 
 def change_rows(change: PriceChange) -> list[dict[str, Any]]:
     """One table row per price field that moved: old -> new and the percent change."""
-    assert change.old is not None and change.new is not None
+    assert change.old is not None
+    assert change.new is not None
     key = change.key
     offering = key.get("provider_model_id") or key.get("gpu")
     if change.kind == "gpu_rate":

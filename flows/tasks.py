@@ -29,6 +29,8 @@ PARSE_TIMEOUT_S = 120
 PERSIST_TIMEOUT_S = 600
 
 
+# The tasks take ``source`` and ``label`` for their run names (``_run_name`` reads
+# them from the task parameters), hence the ARG001 exemptions below.
 def _run_name(step: str) -> Any:
     """``fetch-openrouter``, or ``fetch-openrouter-2026-07-17`` for a recording of that day."""
 
@@ -46,7 +48,7 @@ def _run_name(step: str) -> Any:
     timeout_seconds=FETCH_TIMEOUT_S,
     cache_policy=NO_CACHE,
 )
-async def fetch(source: str, recording: Recording | None, label: str = "") -> Snapshot:
+async def fetch(source: str, recording: Recording | None, label: str = "") -> Snapshot:  # noqa: ARG001
     """The raw response: from the network, or a recorded file in replay mode."""
     if recording is None:
         return await asyncio.to_thread(fetch_live, source)
@@ -59,7 +61,7 @@ async def fetch(source: str, recording: Recording | None, label: str = "") -> Sn
     timeout_seconds=PARSE_TIMEOUT_S,
     cache_policy=NO_CACHE,
 )
-async def parse(source: str, snapshot: Snapshot, label: str = "") -> list[Observation]:
+async def parse(source: str, snapshot: Snapshot, label: str = "") -> list[Observation]:  # noqa: ARG001
     """Normalized observations; a page it does not recognise fails with ParseError."""
     return await asyncio.to_thread(steps.parse_snapshot, snapshot)
 
@@ -74,11 +76,11 @@ async def parse(source: str, snapshot: Snapshot, label: str = "") -> list[Observ
     cache_policy=NO_CACHE,
 )
 async def persist(
-    source: str,
+    source: str,  # noqa: ARG001
     snapshot: Snapshot,
     observations: list[Observation],
     trigger: str,
-    label: str = "",
+    label: str = "",  # noqa: ARG001
 ) -> steps.SourceResult:
     """Archive the raw response and version its observations."""
     spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at)
@@ -102,7 +104,7 @@ async def record_failure(
     snapshot: Snapshot | None,
     trigger: str,
     origin: str,
-    label: str = "",
+    label: str = "",  # noqa: ARG001
 ) -> steps.SourceResult:
     """The failed fetch or parse upstream, as a failed pipeline run (nothing versioned)."""
     spec = RunSpec(trigger, runtime.flow_run_id(), snapshot.observed_at if snapshot else None)

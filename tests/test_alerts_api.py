@@ -40,7 +40,8 @@ def client(live_api: LiveServer) -> Iterator[httpx.Client]:
 
 def test_keys_are_stored_hashed_and_shown_once(engine: Engine) -> None:
     new = create_key(engine, "ci")
-    assert new.secret.startswith("cc_") and len(new.secret) > 40
+    assert new.secret.startswith("cc_")
+    assert len(new.secret) > 40
     assert new.secret.startswith(new.prefix)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT key_prefix, key_sha256 FROM api_key")).one()

@@ -50,7 +50,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
                 receiver.arrived.append(time.time())
@@ -341,7 +341,8 @@ def test_failing_receiver_is_retried_with_backoff_then_given_up(
             .all()
         )
     assert (status, attempts) == ("failed", 3)
-    assert len(errors) == 3 and all("error=500" in e for e in errors)
+    assert len(errors) == 3
+    assert all("error=500" in e for e in errors)
     assert "error=500" in error
 
 
@@ -437,7 +438,7 @@ def test_no_prefect_event_is_attempted_without_a_prefect_api(
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     calls: list[Any] = []
-    monkeypatch.setattr(prefect.events, "emit_event", lambda *a, **k: calls.append(k))
+    monkeypatch.setattr(prefect.events, "emit_event", lambda *a, **k: calls.append(k))  # noqa: ARG005
     make_rule(engine, receiver.channel, target=gpu_target("RTXPRO4500-32GB"), threshold="0.73")
     ingest_runpod(engine, "2026-08-03")
     ingest_runpod(engine, "2026-08-05")

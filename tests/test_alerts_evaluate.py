@@ -296,7 +296,8 @@ def test_a_revoked_keys_rules_stop_firing_and_a_rotated_key_takes_them_over(
     assert evaluate_rules(engine) == [], "a revoked key's rule must not fire"
     assert events(engine, rule) == []
     [listed] = [r for r in all_rules(engine) if r.id == rule]
-    assert listed.key_revoked and listed.key_name == "finops"
+    assert listed.key_revoked
+    assert listed.key_name == "finops"
 
     # The owner gets a successor key (even for a key already revoked) that owns the rules.
     successor = rotate_key(engine, owner.id)
@@ -305,4 +306,5 @@ def test_a_revoked_keys_rules_stop_firing_and_a_rotated_key_takes_them_over(
     ingest(engine, [price("deepinfra", "0.20", "0.35", 2)])
     ingest(engine, [price("deepinfra", "0.20", "0.28", 3)])
     assert evaluate_rules(engine), "the rotated key's rule fires again"
-    assert delete_rule(engine, rule) and not [r for r in all_rules(engine) if r.id == rule]
+    assert delete_rule(engine, rule)
+    assert not [r for r in all_rules(engine) if r.id == rule]

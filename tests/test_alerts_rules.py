@@ -145,7 +145,7 @@ def test_unknown_tier_direction_and_target_type_are_refused() -> None:
     ],
 )
 def test_channels_reaching_private_addresses_are_refused(channel: str) -> None:
-    with pytest.raises(ChannelError, match="address|does not resolve"):
+    with pytest.raises(ChannelError, match=r"address|does not resolve"):
         check_channel(channel, allow_private=False)
 
 
@@ -153,7 +153,8 @@ def test_private_refusal_names_the_address_and_the_setting() -> None:
     with pytest.raises(ChannelError) as info:
         check_channel("json://169.254.169.254/latest", allow_private=False)
     message = str(info.value)
-    assert "169.254.169.254" in message and "link-local" in message
+    assert "169.254.169.254" in message
+    assert "link-local" in message
     assert "COSTCURVE_ALERTS_ALLOW_PRIVATE_TARGETS" in message
 
 
@@ -234,7 +235,8 @@ def test_redact_removes_channel_secrets_from_error_text() -> None:
     text = f"failed posting to {channel}: path /in/s3cr3t-path user pa55word"
     cleaned = redact(text, channel)
     assert cleaned is not None
-    assert "s3cr3t" not in cleaned and "pa55word" not in cleaned
+    assert "s3cr3t" not in cleaned
+    assert "pa55word" not in cleaned
     assert redact(None, channel) is None
 
 

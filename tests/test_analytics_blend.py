@@ -52,9 +52,9 @@ def test_input_and_output_metrics_pick_one_side() -> None:
 def test_bad_metric_and_ratio_are_rejected() -> None:
     with pytest.raises(ValueError, match="unknown metric"):
         price_expr("cached")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-negative"):
         BlendRatio(input_weight=Decimal(-1))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive"):
         BlendRatio(input_weight=Decimal(0), output_weight=Decimal(0))
 
 
@@ -77,7 +77,7 @@ def test_to_float_prices_casts_named_columns_and_rejects_text() -> None:
 def test_to_float_scalar_boundary() -> None:
     assert to_float(Decimal("2.49")) == 2.49
     assert to_float(None) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a number"):
         to_float("cheap")
 
 

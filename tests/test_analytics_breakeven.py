@@ -98,13 +98,13 @@ def test_no_break_even_when_the_gpu_cannot_match_the_api_price() -> None:
 
 def test_zero_volume_still_needs_one_gpu_and_bad_plans_are_rejected() -> None:
     assert gpus_needed(0, SEED_H100) == 1
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="tokens_per_s_per_gpu must be positive"):
         SelfHostPlan(usd_per_gpu_hour=2.49, tokens_per_s_per_gpu=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="utilization must be in \\(0, 1\\]"):
         SelfHostPlan(usd_per_gpu_hour=2.49, tokens_per_s_per_gpu=3000, utilization=1.5)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="billing must be"):
         SelfHostPlan(usd_per_gpu_hour=2.49, tokens_per_s_per_gpu=3000, billing="hourly")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="non-negative number"):
         api_monthly_cost(-1, 0.3)
 
 

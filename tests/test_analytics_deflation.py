@@ -142,7 +142,8 @@ def test_exponential_fit_exact_series_and_rising_prices() -> None:
         _halving_series(3 * 365, 91, noise=0.0).with_columns(price=1 / pl.col("price"))
     )
     assert rising.factor_per_year == pytest.approx(0.5)
-    assert rising.halving_time_months is None and rising.months_per_10x is None
+    assert rising.halving_time_months is None
+    assert rising.months_per_10x is None
 
 
 def test_exponential_fit_skips_empty_buckets_and_rejects_zero() -> None:

@@ -67,7 +67,8 @@ def test_provider_price_is_the_median_over_its_regions_and_sizes() -> None:
     prices = {c["provider"]: c["usd_per_gpu_hour"] for c in p.contributors}
     assert prices == {"a": Decimal("3.0000"), "b": Decimal("2.5000"), "c": Decimal("2.7000")}
     # equal weights (a has 3 listings but is capped at max(0.25, 1/3)): median of 2.5, 2.7, 3.0
-    assert p.value == Decimal("2.7000") and p.contributor_count == 3
+    assert p.value == Decimal("2.7000")
+    assert p.contributor_count == 3
 
 
 def test_weight_cap_keeps_a_big_provider_from_moving_the_print() -> None:
@@ -105,7 +106,8 @@ def test_fewer_than_the_minimum_contributors_is_withheld_with_the_reason() -> No
         ]
     )
     [p] = day_prints(frame)
-    assert p.value is None and p.p10 is None
+    assert p.value is None
+    assert p.p10 is None
     assert p.withheld_reason == "min_contributors: 2 of 3 required"
     assert [c["provider"] for c in p.contributors] == ["a", "b"]
 
@@ -122,9 +124,11 @@ def test_outlier_is_excluded_with_its_reason_and_can_withhold_the_print() -> Non
     [p] = day_prints(frame)
     assert [x["provider"] for x in p.excluded] == ["z"]
     assert "outlier" in p.excluded[0]["reason"]
-    assert p.value == Decimal("2.2000") and p.contributor_count == 3
+    assert p.value == Decimal("2.2000")
+    assert p.contributor_count == 3
     [withheld] = day_prints(frame, IndexMethod(min_contributors=4))
-    assert withheld.value is None and withheld.contributor_count == 3
+    assert withheld.value is None
+    assert withheld.contributor_count == 3
 
 
 def test_stale_offers_past_the_freshness_horizon_never_contribute() -> None:

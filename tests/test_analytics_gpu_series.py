@@ -87,7 +87,8 @@ def test_each_bucket_holds_the_min_median_and_count_of_the_rates_in_effect_at_it
 def test_no_rates_is_an_empty_series_with_the_documented_columns() -> None:
     empty = _versions(1).clear()
     series = gpu_rate_series(empty, interval="week", start=date(2025, 1, 1), end=date(2025, 2, 1))
-    assert series.is_empty() and series.columns == [
+    assert series.is_empty()
+    assert series.columns == [
         "bucket_start",
         "as_of",
         "pricing",
@@ -112,4 +113,5 @@ def test_trend_band_is_the_fitted_line_with_a_band_narrowest_at_the_mean_date() 
     widths = [math.log10(h) - math.log10(lo) for lo, h in zip(band["lo"], band["hi"], strict=True)]
     assert all(lo < f < h for lo, f, h in zip(band["lo"], fitted, band["hi"], strict=True))
     middle = widths.index(min(widths))
-    assert middle in (5, 6) and widths[0] > widths[middle] < widths[-1]
+    assert middle in (5, 6)
+    assert widths[0] > widths[middle] < widths[-1]

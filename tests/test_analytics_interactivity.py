@@ -3,6 +3,8 @@ curves whose answers are known in closed form."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from costcurve.analytics.interactivity import (
@@ -30,8 +32,9 @@ def test_pchip_never_overshoots_between_knots_of_a_monotone_curve() -> None:
     samples = [pchip(xs, ys, 5.0 + i * 0.25) for i in range(int((60 - 5) / 0.25) + 1)]
     values = [v for v in samples if v is not None]
     assert len(values) == len(samples)
-    assert all(b <= a + 1e-9 for a, b in zip(values, values[1:], strict=False))
-    assert min(values) >= 100.0 and max(values) <= 5000.0
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(values))
+    assert min(values) >= 100.0
+    assert max(values) <= 5000.0
 
 
 def test_pchip_two_points_is_linear_and_outside_the_range_is_none() -> None:
@@ -73,7 +76,8 @@ def test_sweep_headlines_quote_each_level_and_the_max_throughput_point() -> None
     at20 = heads["interactivity=20"]
     assert at20.output_tokens_per_s_per_gpu == pytest.approx(2000.0)
     assert at20.total_tokens_per_s_per_gpu == pytest.approx(6000.0)
-    assert at20.interpolated and at20.concurrency is None
+    assert at20.interpolated
+    assert at20.concurrency is None
     at50 = heads["interactivity=50"]
     assert (at50.output_tokens_per_s_per_gpu, at50.concurrency, at50.interpolated) == (
         500.0,

@@ -30,7 +30,7 @@ def _covers(lo: float, hi: float) -> bool:
     return lo <= TRUE_SLOPE <= hi
 
 
-@pytest.mark.parametrize("n,rho", [(36, 0.5), (36, 0.7), (60, 0.8)])
+@pytest.mark.parametrize(("n", "rho"), [(36, 0.5), (36, 0.7), (60, 0.8)])
 def test_robust_interval_covers_the_true_rate_near_nominal_where_ols_does_not(
     n: int, rho: float
 ) -> None:

@@ -19,7 +19,7 @@ def test_cost_per_mtok_reproduces_seed_h100_figure() -> None:
     # Seed 003 section 2: 3,000 tok/s on an H100 at $2.49/h = 10.8M tokens/h = $0.23/M.
     assert cost_per_mtok(Decimal("2.49"), 3000) == pytest.approx(2.49 / 10.8)
     assert round(cost_per_mtok(2.49, 3000), 2) == 0.23
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="positive throughput"):
         cost_per_mtok(2.49, 0)
 
 

@@ -87,7 +87,8 @@ def test_eci_deflation_answers_on_a_fresh_install(api: httpx.Client, threshold: 
     assert body["n"] == len(models) >= 4
     assert all(m["score"] >= threshold for m in models)
     prices = [m["usd_per_mtok"] for m in models]
-    assert prices == sorted(prices, reverse=True) and len(set(prices)) == len(prices)
+    assert prices == sorted(prices, reverse=True)
+    assert len(set(prices)) == len(prices)
     assert [m["date"] for m in models] == sorted(m["date"] for m in models)
     assert "HAC" in body["robust"]["ci90_method"] or "Santer" in body["robust"]["ci90_method"]
 
@@ -105,12 +106,14 @@ def test_blend_ratio_changes_the_prices_and_rejects_nonsense(api: httpx.Client) 
     params = {"benchmark": "ECI", "threshold": 125}
     three = api.get("/v1/deflation", params=params).json()
     even = api.get("/v1/deflation", params={**params, "blend": "1:1"}).json()
-    assert three["blend"] == "3:1" and even["blend"] == "1:1"
+    assert three["blend"] == "3:1"
+    assert even["blend"] == "1:1"
     # GPT-4 at launch: $30 in / $60 out: 3:1 gives 37.5, 1:1 gives 45.
     assert three["models"][0]["usd_per_mtok"] == 37.5
     assert even["models"][0]["usd_per_mtok"] == 45
     bad = api.get("/v1/deflation", params={**params, "blend": "three"})
-    assert bad.status_code == 422 and "blend" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert "blend" in bad.json()["detail"]
 
 
 def test_tier_deflation_states_method_window_and_observed_months(api: httpx.Client) -> None:
@@ -118,24 +121,30 @@ def test_tier_deflation_states_method_window_and_observed_months(api: httpx.Clie
     lo, hi = body["ci90"]
     assert lo <= body["factor_per_year"] <= hi
     assert "HAC" in body["ci90_method"] or "Santer" in body["ci90_method"]
-    assert body["n"] == len(body["points"]) and 0 <= body["r2"] <= 1
+    assert body["n"] == len(body["points"])
+    assert 0 <= body["r2"] <= 1
     dates = [p["date"] for p in body["points"]]
-    assert len(set(dates)) == len(dates) and dates[-1] <= TO + "T23:59:59Z"
-    assert body["window"]["from"] == dates[0] and body["window"]["to"] == dates[-1]
+    assert len(set(dates)) == len(dates)
+    assert dates[-1] <= TO + "T23:59:59Z"
+    assert body["window"]["from"] == dates[0]
+    assert body["window"]["to"] == dates[-1]
     cc = body["constant_capability"]
-    assert cc["benchmark"] == "ECI" and cc["n"] >= 4
+    assert cc["benchmark"] == "ECI"
+    assert cc["n"] >= 4
 
 
 def test_cost_curve_says_which_question_it_answers(api: httpx.Client) -> None:
     body = api.get("/v1/cost-curve", params={"tier": "frontier", "to": TO}).json()
     assert "price of the frontier" in body["question"]
-    assert body["tiers"] == "capability" and body["points"]
+    assert body["tiers"] == "capability"
+    assert body["points"]
     static = api.get("/v1/cost-curve", params={"tier": "frontier", "to": TO, "tiers": "static"})
     assert "static" in static.json()["question"]
     # Membership is per bucket: GPT-4 is cheapest frontier early, gone from it later.
     early = {p["cheapest_model"] for p in body["points"] if p["bucket_start"] < "2023-07"}
     late = {p["cheapest_model"] for p in body["points"] if p["bucket_start"] > "2026-01"}
-    assert "gpt-4" in early and "gpt-4" not in late
+    assert "gpt-4" in early
+    assert "gpt-4" not in late
 
 
 def test_pareto_frontier_is_cheapest_per_capability_level(api: httpx.Client) -> None:
@@ -144,7 +153,8 @@ def test_pareto_frontier_is_cheapest_per_capability_level(api: httpx.Client) -> 
     assert len(frontier) >= 3
     prices = [m["usd_per_mtok"] for m in frontier]
     scores = [m["score"] for m in frontier]
-    assert prices == sorted(prices) and scores == sorted(scores)
+    assert prices == sorted(prices)
+    assert scores == sorted(scores)
     assert len(set(scores)) == len(scores)
     for m in frontier:
         assert m["usd_per_mtok_per_point"] == pytest.approx(m["usd_per_mtok"] / m["score"])

@@ -52,7 +52,8 @@ def api(history: Engine) -> Iterator[httpx.Client]:
 
 def test_frontier_tier_deflation_fits_the_reference_history(api: httpx.Client) -> None:
     body = api.get("/v1/deflation", params={"tier": "frontier", "to": "2026-06-30"}).json()
-    assert body["method"] == "tier_cheapest_exponential" and body["n"] >= 12
+    assert body["method"] == "tier_cheapest_exponential"
+    assert body["n"] >= 12
     lo, hi = body["ci90"]
     assert lo <= body["factor_per_year"] <= hi
     assert 0 <= body["r2"] <= 1
@@ -75,18 +76,21 @@ def test_epoch_deflation_keeps_the_price_frontier_in_release_order(api: httpx.Cl
     ]
     prices = [m["usd_per_mtok"] for m in body["models"]]
     assert prices == sorted(prices, reverse=True)
-    assert body["n"] == 6 and body["factor_per_year"] > 1
+    assert body["n"] == 6
+    assert body["factor_per_year"] > 1
 
 
 def test_epoch_deflation_with_too_few_models_is_a_422(api: httpx.Client) -> None:
     response = api.get("/v1/deflation", params={"benchmark": "GPQA Diamond", "threshold": 59})
-    assert response.status_code == 422 and "at least 4" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "at least 4" in response.json()["detail"]
 
 
 def test_epoch_deflation_names_the_available_benchmarks(api: httpx.Client) -> None:
     response = api.get("/v1/deflation", params={"benchmark": "HLE", "threshold": 10})
     assert response.status_code == 422
-    assert "MMLU" in response.json()["detail"] and "GPQA Diamond" in response.json()["detail"]
+    assert "MMLU" in response.json()["detail"]
+    assert "GPQA Diamond" in response.json()["detail"]
 
 
 def test_epoch_frame_prices_models_at_introduction(history: Engine) -> None:

@@ -80,7 +80,8 @@ def api(store: Engine) -> Iterator[httpx.Client]:
 def test_self_hosted_prices_each_point_at_the_current_runpod_rate(api: httpx.Client) -> None:
     body = api.get("/v1/self-hosted", params={"model": "neuralmagic/Meta-Llama-3.1-8B-FP8"}).json()
     [item] = body["items"]
-    assert item["verdict"] == "short" and "10 prompts" in item["verdict_reason"]
+    assert item["verdict"] == "short"
+    assert "10 prompts" in item["verdict_reason"]
     assert (item["duration_s"], item["completed"]) == (1.0679055179934949, 10)
     cost = item["costs"]["on_demand"]
     assert Decimal(str(cost["usd_per_gpu_hour"])) == Decimal("3.29")  # RunPod H100 SXM, 08-05
@@ -93,7 +94,8 @@ def test_self_hosted_as_of_a_run_before_any_rate_reports_why(api: httpx.Client) 
     params = {"rate_policy": "as_of", "model": "neuralmagic/Meta-Llama-3.1-8B-FP8"}
     [item] = api.get("/v1/self-hosted", params=params).json()["items"]
     cost = item["costs"]["on_demand"]
-    assert cost["output_usd_per_mtok"] is None and "no on_demand rate" in cost["reason"]
+    assert cost["output_usd_per_mtok"] is None
+    assert "no on_demand rate" in cost["reason"]
 
 
 def test_shipped_runs_get_no_headline_and_are_listed_with_their_reason(api: httpx.Client) -> None:
@@ -102,9 +104,11 @@ def test_shipped_runs_get_no_headline_and_are_listed_with_their_reason(api: http
     assert {"neuralmagic/Meta-Llama-3.1-8B-FP8", "Qwen/Qwen3.5-397B-A17B"} <= set(listed)
     assert {h["model_id"] for h in body["headlines"]} == {SWEEP_MODEL}
     for sweep in listed.values():
-        assert not sweep["representative"] and sweep["verdict_reason"]
+        assert not sweep["representative"]
+        assert sweep["verdict_reason"]
     qwen = listed["Qwen/Qwen3.5-397B-A17B"]
-    assert qwen["verdict"] == "latency_only" and qwen["concurrencies"] == [4, 16, 64]
+    assert qwen["verdict"] == "latency_only"
+    assert qwen["concurrencies"] == [4, 16, 64]
     assert (qwen["gpu_count"], qwen["tensor_parallel_size"], qwen["output_len"]) == (8, 8, 128)
     assert listed["neuralmagic/Meta-Llama-3.1-8B-FP8"]["verdict"] == "short"
 
@@ -114,7 +118,8 @@ def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
 ) -> None:
     body = api.get("/v1/self-hosted", params={"model": SWEEP_MODEL}).json()
     [sweep] = body["headlines"]
-    assert body["interactivity_levels"] == [20, 50] and sweep["verdict"] == "representative"
+    assert body["interactivity_levels"] == [20, 50]
+    assert sweep["verdict"] == "representative"
     rates = sweep["rates"]
     assert (rates["on_demand"]["source"], rates["on_demand"]["usd_per_gpu_hour"]) == (
         "runpod",
@@ -123,15 +128,19 @@ def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
     assert rates["on_demand"]["valid_from"]
     # The recording has RunPod's community tier but no spot offer: said, not substituted.
     assert rates["community"]["usd_per_gpu_hour"] == 2.69
-    assert rates["spot"]["usd_per_gpu_hour"] is None and "no spot rate" in rates["spot"]["reason"]
-    assert rates["owned"]["source"] == "owned" and rates["owned"]["parameters"]["pue"] == 1.56
-    assert rates["index"]["usd_per_gpu_hour"] is None and rates["index"]["reason"]
+    assert rates["spot"]["usd_per_gpu_hour"] is None
+    assert "no spot rate" in rates["spot"]["reason"]
+    assert rates["owned"]["source"] == "owned"
+    assert rates["owned"]["parameters"]["pue"] == 1.56
+    assert rates["index"]["usd_per_gpu_hour"] is None
+    assert rates["index"]["reason"]
     points = {p["label"]: p for p in sweep["points"]}
     curve = [CurvePoint(i, c * i) for c, i in SWEEP]
     for level in (20.0, 50.0):
         head = points[f"interactivity={level:g}"]
         want = throughput_at(curve, level)
-        assert want is not None and head["output_tokens_per_s_per_gpu"] == pytest.approx(want)
+        assert want is not None
+        assert head["output_tokens_per_s_per_gpu"] == pytest.approx(want)
         # Between the two measured levels around it, on the frontier.
         below = max(c * i for c, i in SWEEP if i <= level)
         above = min(c * i for c, i in SWEEP if i >= level)
@@ -161,14 +170,18 @@ def test_breakeven_reports_gpus_cost_utilisation_and_the_api_price_used(
         interactivity=20, utilization=0.5,
     )  # fmt: skip
     sh = body["self_hosted"]
-    assert sh["throughput_measured"] is True and sh["benchmark"]["model_id"] == SWEEP_MODEL
-    assert sh["rate"]["usd_per_gpu_hour"] == 3.29 and sh["rate"]["source"] == "runpod"
-    assert sh["utilization"] == 0.5 and sh["gpus_per_replica"] == 1
+    assert sh["throughput_measured"] is True
+    assert sh["benchmark"]["model_id"] == SWEEP_MODEL
+    assert sh["rate"]["usd_per_gpu_hour"] == 3.29
+    assert sh["rate"]["source"] == "runpod"
+    assert sh["utilization"] == 0.5
+    assert sh["gpus_per_replica"] == 1
     capacity = sh["tokens_per_s_per_gpu"] * 3600 * 730 * 0.5
     assert sh["gpus"] == max(1, -(-5e9 // capacity))
     assert sh["usd_per_month"] == pytest.approx(sh["gpus"] * 3.29 * 730)
     assert body["api"]["usd_per_month"] == pytest.approx(body["api"]["usd_per_mtok"] * 5e3)
-    assert body["api"]["variant"] == "standard" and body["api"]["selection"]
+    assert body["api"]["variant"] == "standard"
+    assert body["api"]["selection"]
     assert body["cheaper"] in {"api", "selfhost"}
 
 
@@ -180,8 +193,11 @@ def test_breakeven_for_the_397b_model_prices_the_benchmarks_eight_h200s(
         precision="fp8", tokens_per_s_per_gpu=1000, pricing="owned",
     )  # fmt: skip
     sh = body["self_hosted"]
-    assert sh["sizing"]["benchmark_gpus"] == 8 and sh["sizing"]["gpus_to_fit"] < 8
-    assert sh["gpus_per_replica"] == 8 and sh["gpus"] % 8 == 0 and sh["gpus"] >= 8
+    assert sh["sizing"]["benchmark_gpus"] == 8
+    assert sh["sizing"]["gpus_to_fit"] < 8
+    assert sh["gpus_per_replica"] == 8
+    assert sh["gpus"] % 8 == 0
+    assert sh["gpus"] >= 8
     assert sh["rate"]["source"] == "owned"
     assert sh["usd_per_month"] == pytest.approx(sh["gpus"] * sh["rate"]["usd_per_gpu_hour"] * 730)
 
@@ -201,7 +217,8 @@ def test_breakeven_refuses_a_throughput_from_a_run_that_is_no_reference(
     )
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert detail.startswith("tokens_per_s_per_gpu") and "latency_only" in detail
+    assert detail.startswith("tokens_per_s_per_gpu")
+    assert "latency_only" in detail
 
 
 @pytest.mark.parametrize(
@@ -228,7 +245,8 @@ def test_bad_breakeven_parameters_are_422_naming_the_parameter(
     api: httpx.Client, params: dict, name: str
 ) -> None:
     response = api.get("/v1/breakeven", params={"include_stale": "true", **params})
-    assert response.status_code == 422 and name in response.json()["detail"]
+    assert response.status_code == 422
+    assert name in response.json()["detail"]
 
 
 def test_cost_curve_can_include_self_hosted_offerings(api: httpx.Client) -> None:
@@ -250,5 +268,7 @@ def test_breakeven_never_prices_a_70b_fp16_model_on_one_80gb_gpu(api: httpx.Clie
         precision="fp16", tokens_per_s_per_gpu=3000, context_len=1, concurrency=1,
     )  # fmt: skip
     sh = body["self_hosted"]
-    assert sh["sizing"]["weights_gb"] == 140 and sh["sizing"]["benchmark_gpus"] is None
-    assert sh["gpus_per_replica"] == sh["gpus"] == 2 and sh["throughput_measured"] is False
+    assert sh["sizing"]["weights_gb"] == 140
+    assert sh["sizing"]["benchmark_gpus"] is None
+    assert sh["gpus_per_replica"] == sh["gpus"] == 2
+    assert sh["throughput_measured"] is False

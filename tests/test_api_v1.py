@@ -52,14 +52,17 @@ def test_cost_curve_for_frontier_tier_has_monthly_points(api: httpx.Client) -> N
     response = api.get("/v1/cost-curve", params={"tier": "frontier", "from": "2025-10-01"})
     assert response.status_code == 200
     body = response.json()
-    assert body["tier"] == "frontier" and body["unit"] == "usd_per_mtok"
+    assert body["tier"] == "frontier"
+    assert body["unit"] == "usd_per_mtok"
     points = body["points"]
     assert points, "frontier curve is empty"
     for p in points:
         assert p["tier"] == "frontier"
         assert p["min"] <= p["p25"] <= p["median"] <= p["max"]
-        assert p["count"] >= 1 and p["cheapest_provider"]
-    assert response.headers["etag"] and "max-age" in response.headers["cache-control"]
+        assert p["count"] >= 1
+        assert p["cheapest_provider"]
+    assert response.headers["etag"]
+    assert "max-age" in response.headers["cache-control"]
 
 
 def test_cost_curve_answers_304_to_a_matching_etag(api: httpx.Client) -> None:
@@ -72,9 +75,11 @@ def test_cost_curve_answers_304_to_a_matching_etag(api: httpx.Client) -> None:
 
 def test_cost_curve_csv_has_the_curve_columns(api: httpx.Client) -> None:
     response = api.get("/v1/cost-curve", params={"tier": "frontier", "format": "csv"})
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert rows and {"bucket_start", "min", "median", "cheapest_model"} <= set(rows[0])
+    assert rows
+    assert {"bucket_start", "min", "median", "cheapest_model"} <= set(rows[0])
 
 
 @pytest.mark.parametrize(
@@ -103,7 +108,9 @@ def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> No
     stale = {"include_stale": "true"}
     assert api.get("/v1/prices", params={"provider": "anthropic"}).json()["items"] == []
     page = api.get("/v1/prices", params={"provider": "anthropic", "limit": 5, **stale}).json()
-    assert page["total"] > 5 and len(page["items"]) == 5 and page["next_offset"] == 5
+    assert page["total"] > 5
+    assert len(page["items"]) == 5
+    assert page["next_offset"] == 5
     assert all(item["provider"] == "anthropic" and item["stale"] for item in page["items"])
     rest = api.get(
         "/v1/prices", params={"provider": "anthropic", "limit": 5, "offset": 5, **stale}
@@ -116,7 +123,8 @@ def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> No
 def test_prices_by_tier_only_return_models_of_that_tier(api: httpx.Client) -> None:
     params = {"tier": "frontier", "limit": 1000, "include_stale": "true"}
     items = api.get("/v1/prices", params=params).json()["items"]
-    assert items and all(i["tier"] == "frontier" for i in items)
+    assert items
+    assert all(i["tier"] == "frontier" for i in items)
 
 
 def test_price_history_as_of_returns_the_price_then(api: httpx.Client) -> None:
@@ -126,7 +134,8 @@ def test_price_history_as_of_returns_the_price_then(api: httpx.Client) -> None:
     )
     assert history.status_code == 200
     items = history.json()["items"]
-    assert items and items[0]["valid_from"].startswith("2026-07-17")
+    assert items
+    assert items[0]["valid_from"].startswith("2026-07-17")
     at = api.get(
         "/v1/prices/history",
         params={
@@ -135,12 +144,14 @@ def test_price_history_as_of_returns_the_price_then(api: httpx.Client) -> None:
             "as_of": "2026-07-20T00:00:00Z",
         },
     ).json()["items"]
-    assert len(at) == 1 and at[0]["valid_from"].startswith("2026-07-17")
+    assert len(at) == 1
+    assert at[0]["valid_from"].startswith("2026-07-17")
 
 
 def test_price_history_without_an_offering_is_a_422(api: httpx.Client) -> None:
     response = api.get("/v1/prices/history", params={"provider": "openrouter"})
-    assert response.status_code == 422 and "provider_model_id" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "provider_model_id" in response.json()["detail"]
 
 
 def test_gpu_rates_report_runpod_h100_sxm_rise(api: httpx.Client) -> None:
@@ -166,7 +177,8 @@ def test_gpu_rates_report_runpod_h100_sxm_rise(api: httpx.Client) -> None:
 
 def test_unknown_gpu_history_is_a_422_listing_known_gpus(api: httpx.Client) -> None:
     response = api.get("/v1/gpu-rates/history", params={"gpu": "H1OO"})
-    assert response.status_code == 422 and "H100-SXM-80GB" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "H100-SXM-80GB" in response.json()["detail"]
 
 
 def test_changes_feed_lists_price_changes_as_json_and_atom(api: httpx.Client) -> None:
@@ -197,7 +209,8 @@ def test_runs_list_every_pipeline_run(api: httpx.Client) -> None:
 
 def test_deflation_needs_tier_or_benchmark(api: httpx.Client) -> None:
     response = api.get("/v1/deflation")
-    assert response.status_code == 422 and "tier" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "tier" in response.json()["detail"]
 
 
 def test_openapi_documents_every_route_with_a_summary(api: httpx.Client) -> None:
@@ -270,7 +283,7 @@ def test_price_listings_carry_every_value_column_of_the_version_table(api: httpx
     assert {c.name for c in LLM.value_columns()} <= set(item)
     assert "cache_write_1h_usd_per_mtok" in item
     header = api.get("/v1/prices", params={"format": "csv"}).text.splitlines()[0].split(",")
-    assert header == list(LLM.listing_names()) + ["tier"]
+    assert header == [*list(LLM.listing_names()), "tier"]
     csv_params = {"format": "csv", "provider": "anthropic", **stale}
     assert any(
         r["cache_write_1h_usd_per_mtok"] not in ("", None)

@@ -76,11 +76,13 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     summary = last_json(result.stdout)
-    assert summary["inserted"] == len(LEVELS) and summary["duplicates"] == 0
+    assert summary["inserted"] == len(LEVELS)
+    assert summary["duplicates"] == 0
     points = {p["concurrency"]: p for p in summary["points"]}
     assert sorted(points) == list(LEVELS)
     for conc, p in points.items():
-        assert p["completed"] == 8 and p["synthetic"] is True
+        assert p["completed"] == 8
+        assert p["synthetic"] is True
         assert p["total_output_tokens"] == 8 * OUTPUT_LEN
         assert_timing(p["median_ttft_ms"], TTFT_MS, early=10, late=50)
         assert_timing(p["median_itl_ms"], ITL_MS, early=3, late=12)
@@ -105,7 +107,9 @@ def test_bench_run_measures_the_known_timing_and_stores_synthetic_points(
     # The raw result JSON is kept as the load generator wrote it.
     assert rows[0].raw["result"]["max_concurrency"] == 1
     assert len(rows[0].raw["result"]["input_lens"]) == 8
-    assert run.source == "benchmarks" and run.status == "succeeded" and run.new_versions == 2
+    assert run.source == "benchmarks"
+    assert run.status == "succeeded"
+    assert run.new_versions == 2
 
 
 def test_bench_run_against_a_dead_endpoint_raises_and_stores_nothing(engine: Engine) -> None:
@@ -114,14 +118,14 @@ def test_bench_run_against_a_dead_endpoint_raises_and_stores_nothing(engine: Eng
     from costcurve.benchmarks.spec import Deployment, SweepSpec, Workload
     from tests.conftest import free_port
 
+    spec = SweepSpec(
+        f"http://127.0.0.1:{free_port()}",
+        "m",
+        Deployment("H100-SXM-80GB", synthetic=True),
+        Workload(8, 4, num_prompts=1),
+        (1,),
+    )
     with pytest.raises(BenchmarkRunError, match="warm-up failed"):
-        spec = SweepSpec(
-            f"http://127.0.0.1:{free_port()}",
-            "m",
-            Deployment("H100-SXM-80GB", synthetic=True),
-            Workload(8, 4, num_prompts=1),
-            (1,),
-        )
         run_benchmark_job(engine, spec)
     with engine.connect() as conn:
         assert conn.execute(select(BenchmarkResult)).first() is None
@@ -167,7 +171,8 @@ def test_bench_import_of_the_shipped_results_prints_and_stores_each_verdict(
     summary = last_json(result.stdout)
     assert len(summary["points"]) == len(files)
     for point in summary["points"]:
-        assert point["verdict"] and point["verdict_reason"]
+        assert point["verdict"]
+        assert point["verdict_reason"]
         assert f"verdict: {point['verdict']}: {point['verdict_reason']}" in result.stdout
     with engine.connect() as conn:
         stored = conn.execute(select(BenchmarkResult)).all()
@@ -176,4 +181,5 @@ def test_bench_import_of_the_shipped_results_prints_and_stores_each_verdict(
     }
     assert all(r.duration_s is not None and r.completed for r in stored)
     again = bench_cli("reclassify", db_url=db_url)
-    assert again.returncode == 0 and f"{len(files)} benchmark points classified" in again.stdout
+    assert again.returncode == 0
+    assert f"{len(files)} benchmark points classified" in again.stdout

@@ -102,7 +102,8 @@ def test_synthetic_run_is_priced_with_the_ingested_runpod_rate(engine: Engine) -
     assert item["priced_at"] == stored.started_at > observed_at_for(API_0728)
     cost = item["costs"]["on_demand"]
     assert cost["usd_per_gpu_hour"] == rate
-    assert cost["rate"]["provider"] == "runpod" and cost["rate"]["valid_to"] is None
+    assert cost["rate"]["provider"] == "runpod"
+    assert cost["rate"]["valid_to"] is None
     assert close(cost["output_usd_per_mtok"], expected_cost(rate, stored.output_throughput, 2))
     assert close(cost["total_usd_per_mtok"], expected_cost(rate, stored.total_token_throughput, 2))
     # The API capture has no interruptible price: spot is reported missing, not guessed.
@@ -172,7 +173,8 @@ def test_imported_results_are_priced_as_of_their_run_or_at_current_rates(
     assert [i["concurrency"] for i in by_gpu["H200-SXM-141GB"]] == [4, 16, 64]
     for item in by_gpu["H200-SXM-141GB"]:
         assert item["started_at"].date().isoformat() == "2026-02-16"
-        assert item["model_slug"] == "qwen3.5-397b-a17b" and not item["synthetic"]
+        assert item["model_slug"] == "qwen3.5-397b-a17b"
+        assert not item["synthetic"]
         cost = item["costs"]["on_demand"]
         assert cost["usd_per_gpu_hour"] == page_h200
         assert cost["rate"]["valid_from"] == observed_at_for(PAGE_2025)
@@ -188,7 +190,8 @@ def test_imported_results_are_priced_as_of_their_run_or_at_current_rates(
     for item in current:
         rate = api_h200 if item["gpu"] == "H200-SXM-141GB" else api_h100
         cost = item["costs"]["on_demand"]
-        assert cost["usd_per_gpu_hour"] == rate and cost["rate"]["valid_to"] is None
+        assert cost["usd_per_gpu_hour"] == rate
+        assert cost["rate"]["valid_to"] is None
         want = expected_cost(rate, item["total_token_throughput"], item["gpu_count"])
         assert close(cost["total_usd_per_mtok"], want)
 
@@ -238,13 +241,16 @@ def test_import_names_the_missing_flag_and_imports_nothing(tmp_path: Path) -> No
     files = [str(p) for p in sorted(BENCH.glob(INFERENCEX))]
     result = CliRunner().invoke(app, ["bench", "import", *files])
     assert result.exit_code == 2
-    assert "pass --gpu" in result.output and "nothing imported" in result.output
+    assert "pass --gpu" in result.output
+    assert "nothing imported" in result.output
     no_count = CliRunner().invoke(app, ["bench", "import", files[0], "--gpu", "H200-SXM-141GB"])
-    assert no_count.exit_code == 2 and "pass --gpu-count" in no_count.output
+    assert no_count.exit_code == 2
+    assert "pass --gpu-count" in no_count.output
     junk = tmp_path / "junk.json"
     junk.write_text('{"hello": 1}')
     bad = CliRunner().invoke(app, ["bench", "import", str(junk), "--gpu", "H100-SXM-80GB"])
-    assert bad.exit_code == 2 and "not a vLLM benchmark_serving result" in bad.output
+    assert bad.exit_code == 2
+    assert "not a vLLM benchmark_serving result" in bad.output
 
 
 def test_self_hosted_costs_rejects_an_unknown_rate_policy(engine: Engine) -> None:

@@ -109,10 +109,14 @@ def test_serve_and_run_serves_dummy_weights_measures_and_stops_the_group(
     assert record["pgid"] == record["pids"][0]  # vLLM leads a process group of its own
 
     (point,) = points
-    assert point.dummy_weights and point.synthetic and point.completed == 4
+    assert point.dummy_weights
+    assert point.synthetic
+    assert point.completed == 4
     assert (point.engine_version, point.driver_version) == (VLLM_VERSION, "550.54.15")
-    assert point.tensor_parallel_size == 2 and point.gpu_count == 2
-    assert point.raw["weights"] == "dummy" and "speed does not depend" in point.raw["weights_note"]
+    assert point.tensor_parallel_size == 2
+    assert point.gpu_count == 2
+    assert point.raw["weights"] == "dummy"
+    assert "speed does not depend" in point.raw["weights_note"]
     assert point.raw["nvidia_smi_gpus"] == ["NVIDIA H100 80GB HBM3"] * 2
     assert warnings == []
     with engine.connect() as conn:
@@ -139,7 +143,7 @@ def test_a_mixture_of_experts_is_refused_with_dummy_weights(
     with pytest.raises(DummyWeightsError, match="active of"):
         run(engine, "Qwen/Qwen3.5-397B-A17B", "H200-SXM-141GB", fake_vllm,
             dummy_config=dense_looking)  # fmt: skip
-    with pytest.raises(DummyWeightsError, match="no built-in config.json"):
+    with pytest.raises(DummyWeightsError, match=r"no built-in config\.json"):
         run(engine, "some/unknown-model", "H100-SXM-80GB", fake_vllm)
     assert not (tmp_path / "record.json").exists(), "vllm must not start for a refused run"
 
@@ -176,4 +180,5 @@ def test_serve_and_run_cli_rejects_weights_with_dummy() -> None:
 
     args = ["bench", "serve-and-run", "--model", "m", "--gpu", "H100-SXM-80GB"]
     result = CliRunner().invoke(app, [*args, "--weights", ".", "--dummy"])
-    assert result.exit_code == 2 and "--weights and --dummy" in result.output
+    assert result.exit_code == 2
+    assert "--weights and --dummy" in result.output

@@ -128,7 +128,8 @@ def test_loadgen_measures_the_servers_configured_latency(
     sweep: dict[int, BenchmarkPoint], conc: int
 ) -> None:
     p = sweep[conc]
-    assert p.concurrency == conc and p.num_prompts == p.completed == PROMPTS[conc]
+    assert p.concurrency == conc
+    assert p.num_prompts == p.completed == PROMPTS[conc]
     assert p.total_output_tokens == PROMPTS[conc] * OUTPUT_LEN
     assert p.total_input_tokens == PROMPTS[conc] * INPUT_LEN
     assert_timing(p.median_ttft_ms, TTFT_MS, early=10, late=50)
@@ -137,7 +138,8 @@ def test_loadgen_measures_the_servers_configured_latency(
     assert_timing(p.median_e2el_ms, TTFT_MS + (OUTPUT_LEN - 1) * ITL_MS, early=15, late=120)
     assert p.median_tpot_ms is not None
     assert p.interactivity == pytest.approx(1000 / p.median_tpot_ms)
-    assert p.synthetic and not p.dummy_weights
+    assert p.synthetic
+    assert not p.dummy_weights
     assert (p.input_len, p.output_len, p.range_ratio) == (INPUT_LEN, OUTPUT_LEN, 1.0)
 
 
@@ -159,7 +161,8 @@ def test_loadgen_result_is_vllm_json_that_imports_to_the_same_point(
     sweep: dict[int, BenchmarkPoint],
 ) -> None:
     p = sweep[4]
-    assert p.raw["max_concurrency"] == 4 and p.raw["backend"] == "openai"
+    assert p.raw["max_concurrency"] == 4
+    assert p.raw["backend"] == "openai"
     assert p.raw["median_ttft_ms"] == p.median_ttft_ms
     again = import_result_file(json.dumps(p.raw).encode(), gpu=None, synthetic=True)
     assert again == [p]
@@ -179,9 +182,11 @@ def test_loadgen_streams_chat_completions(server: str) -> None:
                 num_warmups=0,
             ),
             2,
-        )  # fmt: skip
+        )
     )
-    assert p.completed == 2 and p.total_output_tokens == 8 and p.backend == "openai-chat"
+    assert p.completed == 2
+    assert p.total_output_tokens == 8
+    assert p.backend == "openai-chat"
     # Asymmetric: the server sleeps TTFT_MS first, and a loaded machine only adds delay.
     assert p.median_ttft_ms is not None
     assert TTFT_MS - 5 <= p.median_ttft_ms <= TTFT_MS + 2000
@@ -195,7 +200,8 @@ def test_fake_server_handles_256_concurrent_streams(server: str) -> None:
             256,
         )
     )
-    assert p.completed == 256 and p.total_output_tokens == 256 * 4
+    assert p.completed == 256
+    assert p.total_output_tokens == 256 * 4
 
 
 def test_loadgen_fails_clearly_when_nothing_listens() -> None:
@@ -206,7 +212,7 @@ def test_loadgen_fails_clearly_when_nothing_listens() -> None:
         asyncio.run(
             benchmark_serving(
                 spec(f"http://127.0.0.1:{port}", "m", gpu="x", input_len=4, output_len=2), 1
-            )  # fmt: skip
+            )
         )
     with pytest.raises(BenchmarkRunError, match="every request"):
         asyncio.run(
@@ -221,7 +227,7 @@ def test_loadgen_fails_clearly_when_nothing_listens() -> None:
                     num_warmups=0,
                 ),
                 1,
-            )  # fmt: skip
+            )
         )
 
 
@@ -265,7 +271,8 @@ def test_fake_server_streams_one_token_per_chunk_then_usage(server: str) -> None
 def test_fake_server_rejects_bad_requests(server: str) -> None:
     with httpx.Client(base_url=server, timeout=10, trust_env=False) as client:
         bad = client.post("/v1/completions", json={"prompt": "x", "max_tokens": 0})
-        assert bad.status_code == 400 and "max_tokens" in bad.json()["error"]["message"]
+        assert bad.status_code == 400
+        assert "max_tokens" in bad.json()["error"]["message"]
         assert client.post("/v1/completions", content=b"not json").status_code == 400
         assert client.post("/v1/chat/completions", json={"messages": []}).status_code == 400
         assert client.get("/v1/completions").status_code == 405
@@ -288,7 +295,8 @@ def test_fake_server_stops_at_eos_unless_ignore_eos() -> None:
 
 @pytest.mark.slow
 def test_running_fake_server_stops_the_process_even_when_the_block_raises() -> None:
-    with pytest.raises(RuntimeError, match="boom"), running_fake_server(ttft_ms=0, itl_ms=0) as url:
+    # The block under test is the context manager's body, so it holds two statements.
+    with pytest.raises(RuntimeError, match="boom"), running_fake_server(ttft_ms=0, itl_ms=0) as url:  # noqa: PT012
         assert httpx.get(f"{url}/health", timeout=5, trust_env=False).status_code == 200
         raise RuntimeError("boom")
     with pytest.raises(httpx.ConnectError):

@@ -149,9 +149,12 @@ def test_import_reads_every_recorded_result_file(path: Path) -> None:
     assert point.raw == json.loads(path.read_bytes())
     assert point.started_at.tzinfo is not None
     assert point.completed == point.num_prompts
-    assert point.synthetic is False and point.dummy_weights is False
-    assert point.median_ttft_ms is not None and point.median_ttft_ms > 0
-    assert point.median_tpot_ms is not None and point.p99_tpot_ms is not None
+    assert point.synthetic is False
+    assert point.dummy_weights is False
+    assert point.median_ttft_ms is not None
+    assert point.median_ttft_ms > 0
+    assert point.median_tpot_ms is not None
+    assert point.p99_tpot_ms is not None
     assert point.median_tpot_ms <= point.p99_tpot_ms
     assert point.output_tokens_per_s_per_gpu == point.output_throughput / point.gpu_count
     assert point.total_tokens_per_s_per_gpu == point.total_token_throughput / point.gpu_count
@@ -209,7 +212,8 @@ def test_import_arguments_win_over_what_the_file_implies(path: Path) -> None:
     )
     assert (point.input_len, point.output_len, point.range_ratio) == (1000, 100, 0.8)
     assert point.started_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert point.dummy_weights and point.synthetic
+    assert point.dummy_weights
+    assert point.synthetic
     assert point.output_tokens_per_s_per_gpu == point.output_throughput / 2
 
 

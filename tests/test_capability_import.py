@@ -106,7 +106,8 @@ def test_arena_file_stores_one_row_per_snapshot_model_and_style(loaded: Engine, 
 def test_loading_the_shipped_datasets_again_changes_nothing(loaded: Engine) -> None:
     before = _count(loaded, "SELECT count(*) FROM model_score")
     report = load_shipped_scores(loaded, SHARED)
-    assert report is not None and report.rows == 0
+    assert report is not None
+    assert report.rows == 0
     assert report.skipped_files > 0
     assert _count(loaded, "SELECT count(*) FROM model_score") == before
 
@@ -160,11 +161,14 @@ def test_cli_imports_report_counts_and_list_unresolved_names(db_url: str) -> Non
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.strip().splitlines()
     names = {r["model"] for r in rows}
-    assert lines and all(line.split("\t")[1] in names for line in lines)
-    assert f"{len(lines)} unresolved" in listed.stderr and "matched" in listed.stderr
+    assert lines
+    assert all(line.split("\t")[1] in names for line in lines)
+    assert f"{len(lines)} unresolved" in listed.stderr
+    assert "matched" in listed.stderr
 
     missing = cli("scores", "import-epoch", str(arena.parent), db_url=db_url)
-    assert missing.returncode == 2 and "epoch_capabilities_index.csv" in missing.stderr
+    assert missing.returncode == 2
+    assert "epoch_capabilities_index.csv" in missing.stderr
 
 
 def test_up_loads_the_shipped_scores_and_a_restart_loads_nothing_new(
@@ -177,7 +181,8 @@ def test_up_loads_the_shipped_scores_and_a_restart_loads_nothing_new(
     monkeypatch.setattr(up, "settings_or_exit", lambda: Settings(shared_dir=SHARED))
     up._load_scores(engine)
     first = capsys.readouterr().out
-    assert "capability scores:" in first and "(0 already loaded)" in first
+    assert "capability scores:" in first
+    assert "(0 already loaded)" in first
     total = _count(engine, "SELECT count(*) FROM model_score")
     up._load_scores(engine)
     assert "0 score rows" in capsys.readouterr().out

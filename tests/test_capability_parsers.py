@@ -17,7 +17,8 @@ def test_epoch_score_column_is_the_first_numeric_one_and_best_score_wins() -> No
     raw = HEADER + "m1,agentA,0.25,2025-01-01,X\nm1,agentB,0.5,2025-01-01,X\nm2,a,,2025-02-01,Y\n"
     records = parse_epoch_file("gso_external.csv", raw.encode(), as_of=date(2026, 4, 23))
     assert [(r.source_model_id, float(r.score)) for r in records] == [("m1", 0.5)]
-    assert records[0].benchmark == "gso" and records[0].released_on == date(2025, 1, 1)
+    assert records[0].benchmark == "gso"
+    assert records[0].released_on == date(2025, 1, 1)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +37,8 @@ def test_epoch_file_with_an_unexpected_structure_is_a_parse_error(raw: bytes) ->
 def test_arena_layout_comes_from_the_header_and_zero_means_absent() -> None:
     raw = b"snapshot_date,model,elo\n2024-01-01,gpt-4,1250.5\n2024-01-01,koala-13b,0.0\n"
     [record] = parse_arena(raw)
-    assert record.source == "lmarena-nakasyou" and record.as_of == date(2024, 1, 1)
+    assert record.source == "lmarena-nakasyou"
+    assert record.as_of == date(2024, 1, 1)
     with pytest.raises(ParseError, match="not an LMArena"):
         parse_arena(b"when,who,points\n2024-01-01,x,1\n")
 

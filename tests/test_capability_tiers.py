@@ -31,7 +31,7 @@ def membership(pg: EmbeddedPostgres) -> Iterator[pl.DataFrame]:
     frame = tier_membership(score_frame(engine, "ECI"), catalog_frame(), DATES, TierRule())
     engine.dispose()
     pg.drop_database("capability_tiers")
-    yield frame
+    return frame
 
 
 def _tier(frame: pl.DataFrame, model: str, day: date) -> str | None:
@@ -57,7 +57,8 @@ def test_safety_classifier_is_in_no_chat_tier(membership: pl.DataFrame) -> None:
 
 def test_models_without_scores_keep_their_static_label_flagged(membership: pl.DataFrame) -> None:
     static = membership.filter(pl.col("tier_source") == "static_label")
-    assert static.height > 0 and static["score"].null_count() == static.height
+    assert static.height > 0
+    assert static["score"].null_count() == static.height
     scored = membership.filter(pl.col("tier_source") == "score")
     assert scored["score"].null_count() == 0
 

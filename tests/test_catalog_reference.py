@@ -100,7 +100,8 @@ def test_reference_prices_are_positive_decimals(prices: list[ReferencePrice]) ->
 
 def test_reference_gpu_rates_are_positive_decimals_on_known_gpus(gpu_rates: list[GpuRate]) -> None:
     for rate in gpu_rates:
-        assert isinstance(rate.usd_per_gpu_hour, Decimal) and rate.usd_per_gpu_hour > 0
+        assert isinstance(rate.usd_per_gpu_hour, Decimal)
+        assert rate.usd_per_gpu_hour > 0
         assert is_known_gpu(rate.gpu), rate.gpu
         if rate.usd_per_instance_hour is not None:
             assert rate.usd_per_instance_hour == rate.usd_per_gpu_hour * rate.gpu_count
@@ -112,7 +113,8 @@ def test_reference_dates_lie_between_2023_and_2026(
     stamps = [p.price.observed_at for p in prices] + [r.observed_at for r in gpu_rates]
     for stamp in stamps:
         assert date(2023, 1, 1) <= stamp.date() <= date(2026, 12, 31)
-        assert stamp.tzinfo is not None and stamp.utcoffset() == UTC.utcoffset(stamp)
+        assert stamp.tzinfo is not None
+        assert stamp.utcoffset() == UTC.utcoffset(stamp)
         assert (stamp.hour, stamp.minute, stamp.second) == (0, 0, 0)
     for ref in prices:
         assert ref.price.effective_from == ref.price.observed_at
@@ -442,7 +444,7 @@ def test_load_reference_prices_rejects_bad_rows_with_line_and_reason(
 def test_load_reference_prices_rejects_a_wrong_header(tmp_path: Path) -> None:
     path = tmp_path / "prices.csv"
     path.write_text("date,provider,model\n")
-    with pytest.raises(ReferenceDataError, match="prices.csv line 1: header is date,provider"):
+    with pytest.raises(ReferenceDataError, match=r"prices\.csv line 1: header is date,provider"):
         load_reference_prices(path)
 
 

@@ -33,7 +33,8 @@ def test_ingest_json_summary_is_the_last_line_and_reingest_is_a_no_op(db_url: st
     first = cli("ingest", "openrouter", str(path), "--json", db_url=db_url)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])
-    assert summary["new_versions"] > 300 and summary["closed_versions"] == 0
+    assert summary["new_versions"] > 300
+    assert summary["closed_versions"] == 0
     second = cli("ingest", "openrouter", str(path), "--json", db_url=db_url)
     assert json.loads(second.stdout.strip().splitlines()[-1]) == {
         "new_versions": 0,
@@ -47,28 +48,32 @@ def test_ingest_of_a_broken_page_exits_non_zero_and_says_why(db_url: str, tmp_pa
     broken.write_text('{"unexpected": true}')
     result = cli("ingest", "openrouter", str(broken), db_url=db_url)
     assert result.returncode == 1
-    assert "nothing changed" in result.stderr and "openrouter" in result.stderr
+    assert "nothing changed" in result.stderr
+    assert "openrouter" in result.stderr
 
 
 def test_parse_prints_one_json_observation_per_line() -> None:
     require_shared()
-    path = [p for p in fixture_files("openrouter") if p][0]
+    path = next(p for p in fixture_files("openrouter") if p)
     result = cli("parse", "openrouter", str(path))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines and all(line["kind"] == "llm_price" for line in lines)
+    assert lines
+    assert all(line["kind"] == "llm_price" for line in lines)
     assert all(isinstance(line["input_usd_per_mtok"], int | float) for line in lines)
 
 
 def test_unknown_source_is_rejected_with_the_known_ones_listed(tmp_path: Path) -> None:
     result = cli("parse", "nosuch", str(tmp_path))
-    assert result.returncode == 2 and "openrouter" in result.stderr
+    assert result.returncode == 2
+    assert "openrouter" in result.stderr
 
 
 def test_invalid_setting_fails_fast_with_the_variable_named() -> None:
     result = cli("db", "current", DATABASE_URL="mysql://nope")
     assert result.returncode == 2
-    assert "DATABASE_URL" in result.stderr and "PostgreSQL" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert "PostgreSQL" in result.stderr
 
 
 def test_db_upgrade_reports_head(db_url: str) -> None:
@@ -83,7 +88,8 @@ def test_health_over_http_reports_database_and_schema_revision(live_api: LiveSer
     response = httpx.get(f"{live_api.url}/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["database"] == "ok" and body["schema_revision"] == head_revision()
+    assert body["database"] == "ok"
+    assert body["schema_revision"] == head_revision()
 
 
 def test_health_reports_unreachable_database_as_503() -> None:
@@ -103,7 +109,9 @@ def test_short_help_and_version_work() -> None:
     from costcurve import __version__
 
     short = cli("-h")
-    assert short.returncode == 0 and "Usage:" in short.stdout and "COMMAND" in short.stdout
+    assert short.returncode == 0
+    assert "Usage:" in short.stdout
+    assert "COMMAND" in short.stdout
     version = cli("--version")
     assert (version.returncode, version.stdout.strip()) == (0, f"costcurve {__version__}")
 

@@ -87,7 +87,8 @@ def test_the_app_and_prefect_use_separate_databases_on_the_postgres_service(
     init = (REPO / "docker" / "postgres-init.sql").read_text()
     assert f"CREATE DATABASE {PREFECT_DATABASE}" in init
     mounted = [v for v in services["postgres"]["volumes"] if "postgres-init.sql" in v]
-    assert mounted and mounted[0].split(":")[1].startswith("/docker-entrypoint-initdb.d/")
+    assert mounted
+    assert mounted[0].split(":")[1].startswith("/docker-entrypoint-initdb.d/")
 
 
 def test_prefect_and_the_api_listen_where_the_settings_say(compose: dict[str, Any]) -> None:
@@ -138,13 +139,15 @@ def test_workers_serve_the_pools_of_the_deployments(compose: dict[str, Any]) -> 
     assert f"--pool {GPU_POOL}" in _command(services["gpu-worker"])
     register = _command(services["register-deployments"])
     assert "deploy --all" in register
-    assert f"create {PROCESS_POOL}" in register and f"create {GPU_POOL}" in register
+    assert f"create {PROCESS_POOL}" in register
+    assert f"create {GPU_POOL}" in register
 
 
 def test_the_gpu_worker_is_a_profile_with_an_nvidia_reservation(compose: dict[str, Any]) -> None:
     gpu = _services(compose)["gpu-worker"]
     assert gpu["profiles"] == ["gpu"]
     (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
-    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert device["driver"] == "nvidia"
+    assert "gpu" in device["capabilities"]
     others = [n for n, s in _services(compose).items() if n != "gpu-worker"]
     assert all("profiles" not in _services(compose)[n] for n in others)

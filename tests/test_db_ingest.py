@@ -70,8 +70,10 @@ def test_a_price_change_closes_one_version_and_opens_one(engine: Engine) -> None
         ("b/y", Decimal("3"), T0, None),
     ]
     [change] = result.changes
-    assert change.old is not None and change.old["input_usd_per_mtok"] == Decimal("1")
-    assert change.new is not None and change.new["input_usd_per_mtok"] == Decimal("0.5")
+    assert change.old is not None
+    assert change.old["input_usd_per_mtok"] == Decimal("1")
+    assert change.new is not None
+    assert change.new["input_usd_per_mtok"] == Decimal("0.5")
 
 
 def test_as_of_query_returns_the_price_in_effect_at_any_instant(engine: Engine) -> None:
@@ -113,7 +115,8 @@ def test_belief_query_ignores_what_was_recorded_later(engine: Engine) -> None:
 def test_offering_missing_from_a_complete_listing_is_closed(engine: Engine) -> None:
     run(engine, [price("a/x", "1", "2", T0), price("b/y", "3", "4", T0)])
     result = run(engine, [price("a/x", "1", "2", T1)])
-    assert result.closed_versions == 1 and result.listing_complete_applied
+    assert result.closed_versions == 1
+    assert result.listing_complete_applied
     assert ("b/y", Decimal("3"), T0, T1) in versions(engine)
 
 
@@ -127,7 +130,8 @@ def test_offering_missing_from_a_partial_listing_stays_open(engine: Engine) -> N
 def test_truncated_complete_listing_is_treated_as_partial(engine: Engine) -> None:
     run(engine, [price(f"m/{i}", "1", "2", T0) for i in range(10)])
     result = run(engine, [price("m/0", "1", "2", T1), price("m/1", "1", "2", T1)])
-    assert result.closed_versions == 0 and not result.listing_complete_applied
+    assert result.closed_versions == 0
+    assert not result.listing_complete_applied
 
 
 def test_older_observation_is_inserted_before_existing_history(engine: Engine) -> None:
@@ -143,7 +147,8 @@ def test_late_observation_that_contradicts_a_closed_interval_is_skipped(engine: 
     run(engine, [price("a/x", "1", "2", T0)])
     run(engine, [price("a/x", "2", "2", T2)])
     result = run(engine, [price("a/x", "9", "9", T1)], complete=False)
-    assert result.skipped == 1 and result.new_versions == 0
+    assert result.skipped == 1
+    assert result.new_versions == 0
     assert len(versions(engine)) == 2
 
 
@@ -183,7 +188,8 @@ def test_parse_error_fails_the_run_and_leaves_every_current_price_open(engine: E
         status, error = conn.execute(
             select(PipelineRun.status, PipelineRun.error).order_by(PipelineRun.id.desc())  # type: ignore[attr-defined]
         ).first()  # type: ignore[misc]
-    assert status == "failed" and "openrouter" in error
+    assert status == "failed"
+    assert "openrouter" in error
 
 
 def test_history_lists_every_version_of_an_offering(engine: Engine) -> None:

@@ -58,7 +58,8 @@ def test_a_committed_run_succeeds_with_its_counts(engine: Engine) -> None:
 def test_an_exception_in_the_block_fails_the_run_with_the_error_and_propagates(
     engine: Engine,
 ) -> None:
-    with pytest.raises(RuntimeError, match="boom"), recorded_run(engine, SOURCE) as run:
+    # The block under test is the context manager's body, so it holds two statements.
+    with pytest.raises(RuntimeError, match="boom"), recorded_run(engine, SOURCE) as run:  # noqa: PT012
         run.archive(b"raw", url="https://example.invalid/raw", fetched_at=T)
         raise RuntimeError("boom")
     assert _runs(engine) == [("failed", "RuntimeError: boom", 0, True)]
@@ -77,7 +78,8 @@ def test_versions_and_finish_share_one_transaction(engine: Engine) -> None:
         run.commit(work, broken_counts)
     assert _versions(engine) == 0
     (status, error, *_rest) = _runs(engine)[0]
-    assert status == "failed" and "no_such_column" in str(error)
+    assert status == "failed"
+    assert "no_such_column" in str(error)
 
 
 def test_fail_ends_the_run_without_raising(engine: Engine) -> None:

@@ -67,14 +67,19 @@ def test_serve_and_run_measures_a_real_vllm_and_stores_every_level(
     points = summary["points"]
     assert [p["concurrency"] for p in points] == list(LEVELS)
     for p in points:
-        assert p["completed"] == 8 and p["total_output_tokens"] == 8 * 16
+        assert p["completed"] == 8
+        assert p["total_output_tokens"] == 8 * 16
         # One prompt word is one token of the tiny tokenizer: vLLM saw the lengths asked for.
         assert p["total_input_tokens"] == 8 * 64
-        assert p["output_throughput"] > 0 and p["median_tpot_ms"] > 0
-        assert p["dummy_weights"] and p["engine"] == "vllm" and p["engine_version"]
+        assert p["output_throughput"] > 0
+        assert p["median_tpot_ms"] > 0
+        assert p["dummy_weights"]
+        assert p["engine"] == "vllm"
+        assert p["engine_version"]
     with engine.connect() as conn:
         rows = conn.execute(select(BenchmarkResult)).all()
     assert len(rows) == len(LEVELS)
     assert {r.verdict for r in rows} != {"unclassified"}  # classified at store
     command = rows[0].raw["result"]["vllm_command"]
-    assert "--load-format" in command and command[command.index("--load-format") + 1] == "dummy"
+    assert "--load-format" in command
+    assert command[command.index("--load-format") + 1] == "dummy"

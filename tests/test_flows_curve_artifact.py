@@ -19,7 +19,8 @@ def test_curve_artifact_tables_the_last_12_buckets_the_api_returns(engine: Engin
     with LiveServer(create_app(engine)) as server:
         url = f"{server.url}/v1/cost-curve?tier=frontier"
         points = asyncio.run(fetch_points(server.url, url))
-    assert points is not None and len(points) > LAST_BUCKETS
+    assert points is not None
+    assert len(points) > LAST_BUCKETS
     text = curve_markdown("cost curve, frontier tier", url, points)
     rows = [line for line in text.splitlines() if line.startswith("| 20")]
     assert len(rows) == LAST_BUCKETS
@@ -27,8 +28,10 @@ def test_curve_artifact_tables_the_last_12_buckets_the_api_returns(engine: Engin
         cells = [c.strip() for c in line.strip("|").split("|")]
         assert cells[0] == point["as_of"][:10]
         assert float(cells[1]) == float(f"{point['min']:.4g}")
-        assert cells[2] == point["cheapest_model"] and cells[6] == str(point["count"])
-    assert f"[JSON]({url})" in text and "/ui/curves?tier=frontier" in text
+        assert cells[2] == point["cheapest_model"]
+        assert cells[6] == str(point["count"])
+    assert f"[JSON]({url})" in text
+    assert "/ui/curves?tier=frontier" in text
 
 
 def test_curve_artifact_without_a_reachable_api_keeps_the_links() -> None:
@@ -36,7 +39,8 @@ def test_curve_artifact_without_a_reachable_api_keeps_the_links() -> None:
     points = asyncio.run(fetch_points("http://127.0.0.1:9", url))
     assert points is None
     text = curve_markdown("cost curve, good tier", url, points)
-    assert "not reachable" in text and f"[JSON]({url})" in text
+    assert "not reachable" in text
+    assert f"[JSON]({url})" in text
 
 
 def test_change_rows_fold_into_six_short_columns_keeping_every_value() -> None:
@@ -53,5 +57,6 @@ def test_change_rows_fold_into_six_short_columns_keeping_every_value() -> None:
     }
     [folded] = readable_changes([row])
     assert len(folded) == 6
-    assert folded["old → new"] == "0.23 → 0.2" and folded["change"] == "-13.0%"
+    assert folded["old → new"] == "0.23 → 0.2"
+    assert folded["change"] == "-13.0%"
     assert folded["offering"] == "deepinfra meta-llama/llama-3.3-70b-instruct (standard)"

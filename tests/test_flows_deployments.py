@@ -58,7 +58,8 @@ def test_each_deployment_matches_prefect_yaml(prefect_yaml: dict[str, Any], spec
 @pytest.mark.parametrize("spec", DEPLOYMENTS, ids=lambda s: s.name)
 def test_each_entrypoint_is_a_flow_named_like_its_deployment(spec: Any) -> None:
     flow = spec.load_flow()
-    assert isinstance(flow, Flow) and flow.name == spec.name
+    assert isinstance(flow, Flow)
+    assert flow.name == spec.name
     assert (REPO / spec.entrypoint.split(":")[0]).is_file()
     signature = inspect.signature(flow.fn)
     assert set(spec.parameters) <= set(signature.parameters)

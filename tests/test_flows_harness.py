@@ -116,7 +116,8 @@ def test_scrape_llm_prices_replays_each_source_as_its_own_task_chain(
     state = _run(scrape_llm_prices, replay_dir=str(replay))
     assert state.is_completed(), state.message
     summary = state.result()
-    assert summary["sources_ok"] == LLM_SOURCES and summary["sources_failed"] == {}
+    assert summary["sources_ok"] == LLM_SOURCES
+    assert summary["sources_failed"] == {}
     assert summary["new_versions"] == summary["observations"] > 0
     flow_run_id = state.state_details.flow_run_id
 
@@ -138,7 +139,8 @@ def test_scrape_llm_prices_replays_each_source_as_its_own_task_chain(
     artifacts = _artifacts(flow_run_id)
     assert artifacts["scrape-llm-prices-summary"].type == "markdown"
     summary_md = artifacts["scrape-llm-prices-summary"].data
-    assert "**2 sources ok, 0 failed**" in summary_md and "| deepseek |" in summary_md
+    assert "**2 sources ok, 0 failed**" in summary_md
+    assert "| deepseek |" in summary_md
     assert artifacts["scrape-llm-prices-price-changes"].type == "table"
     assert any(key.startswith("cost-curve-") for key in artifacts), sorted(artifacts)
 
@@ -163,7 +165,8 @@ def test_a_broken_page_fails_its_own_task_and_the_other_sources_still_ingest(
 
     runs = _pipeline_runs(flow_engine)
     assert [(r[0], r[1]) for r in runs] == [("deepseek", "failed"), ("xai", "succeeded")]
-    assert runs[0][2] == flow_run_id and runs[0][3].startswith("parse failed: deepseek:")
+    assert runs[0][2] == flow_run_id
+    assert runs[0][3].startswith("parse failed: deepseek:")
     with flow_engine.connect() as conn:
         archived = conn.execute(text("SELECT count(*) FROM raw_snapshot WHERE source = 'deepseek'"))
         assert archived.scalar_one() == 1, "the page that did not parse is kept for re-parsing"
@@ -175,7 +178,8 @@ def test_a_broken_page_fails_its_own_task_and_the_other_sources_still_ingest(
     assert "persist-deepseek-2026-08-09" not in tasks
     assert tasks["persist-xai-2026-05-08"].state.is_completed()
     summary_md = _artifacts(flow_run_id)["scrape-llm-prices-summary"].data
-    assert "**1 sources ok, 1 failed**" in summary_md and "## Errors" in summary_md
+    assert "**1 sources ok, 1 failed**" in summary_md
+    assert "## Errors" in summary_md
 
 
 def test_a_rerun_of_the_same_recordings_changes_nothing(
@@ -185,7 +189,8 @@ def test_a_rerun_of_the_same_recordings_changes_nothing(
 
     replay = _replay_dir(tmp_path, GPU_SOURCES)
     first = _run(scrape_gpu_rates, replay_dir=str(replay)).result()
-    assert first["sources_ok"] == sorted(GPU_SOURCES) and first["new_versions"] > 0
+    assert first["sources_ok"] == sorted(GPU_SOURCES)
+    assert first["new_versions"] > 0
     second = _run(scrape_gpu_rates, replay_dir=str(replay)).result()
     assert (second["new_versions"], second["closed_versions"]) == (0, 0)
     assert second["unchanged"] == first["observations"]
@@ -198,9 +203,11 @@ def test_backfill_flow_loads_the_reference_history_as_a_flow_run(flow_engine: En
     state = _run(backfill, dataset="reference")
     assert state.is_completed(), state.message
     result = state.result()
-    assert result["dataset"] == "reference" and result["new_versions"] > 0
+    assert result["dataset"] == "reference"
+    assert result["new_versions"] > 0
     (run,) = [r for r in _pipeline_runs(flow_engine) if r[0] == "reference"]
-    assert run[1] == "succeeded" and run[2] == state.state_details.flow_run_id
+    assert run[1] == "succeeded"
+    assert run[2] == state.state_details.flow_run_id
     assert "backfill-reference" in _artifacts(state.state_details.flow_run_id)
 
 
@@ -242,4 +249,5 @@ def test_run_flow_command_runs_a_replay_scrape_and_prints_its_summary(
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.strip().splitlines()[-1])
-    assert summary["sources_ok"] == ["lambda"] and summary["new_versions"] > 0
+    assert summary["sources_ok"] == ["lambda"]
+    assert summary["new_versions"] > 0

@@ -80,7 +80,8 @@ def test_a_recording_becomes_a_snapshot_with_the_production_url(tmp_path: Path) 
     assert snapshot.raw == b"<html></html>"
     assert snapshot.url.startswith("https://api-docs.deepseek.com")
     assert snapshot.origin == str(path)
-    assert "bytes" in repr(snapshot) and "<html>" not in repr(snapshot)
+    assert "bytes" in repr(snapshot)
+    assert "<html>" not in repr(snapshot)
 
 
 def _snapshot(path: Path, source: str = "openrouter") -> Snapshot:
@@ -106,8 +107,10 @@ def test_persist_versions_a_snapshot_once_and_links_the_flow_run(engine: Engine)
     snapshot = _snapshot(path)
     observations = parse_snapshot(snapshot)
     first = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
-    assert first.status == "succeeded" and first.new_versions == len(observations) > 300
-    assert first.new_offerings == first.new_versions and first.changes == []
+    assert first.status == "succeeded"
+    assert first.new_versions == len(observations) > 300
+    assert first.new_offerings == first.new_versions
+    assert first.changes == []
     again = persist_snapshot(engine, snapshot, observations, _spec(snapshot, "replay"))
     assert (again.new_versions, again.closed_versions) == (0, 0)
     assert again.unchanged == len(observations)
@@ -127,7 +130,8 @@ def test_a_price_that_moved_is_a_change_row_with_its_percent(engine: Engine) -> 
     assert (hy3_in["old"], hy3_in["new"], hy3_in["change_pct"]) == ("0.2", "0.14", "-30.0%")
     hy3_out = rows[("tencent/hy3", "output_usd_per_mtok")]
     assert (hy3_out["old"], hy3_out["new"], hy3_out["change_pct"]) == ("0.8", "0.58", "-27.5%")
-    assert hy3_in["at"] == "2026-07-21" and hy3_in["provider"] == "openrouter"
+    assert hy3_in["at"] == "2026-07-21"
+    assert hy3_in["provider"] == "openrouter"
     assert "hy3" in result.affected_models
 
 
@@ -145,7 +149,9 @@ def test_a_parse_failure_is_a_failed_run_that_keeps_the_raw_response(engine: Eng
         _spec(snapshot, "flow"),
         origin="f",
     )
-    assert result.status == "failed" and result.error and result.error.startswith("parse failed")
+    assert result.status == "failed"
+    assert result.error
+    assert result.error.startswith("parse failed")
     (run,) = _runs(engine)
     assert run[:5] == ("openrouter", "failed", FLOW_RUN, "flow", True)
     assert "openrouter" in run[5]

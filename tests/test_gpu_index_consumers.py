@@ -102,7 +102,8 @@ def test_breakeven_and_self_hosted_price_the_index_basis_at_the_latest_print(
         unknown = client.get("/v1/breakeven", params=params | {"gpu": "h100"})
     assert breakeven.status_code == 200, breakeven.text
     text_body = breakeven.text
-    assert "costcurve-gpu-index" in text_body and "2.5" in text_body
+    assert "costcurve-gpu-index" in text_body
+    assert "2.5" in text_body
     [sweep] = hosted["headlines"]
     rate = sweep["rates"]["index"]
     assert (rate["source"], rate["date"], rate["contributor_count"]) == (
@@ -116,7 +117,8 @@ def test_breakeven_and_self_hosted_price_the_index_basis_at_the_latest_print(
         want = usd_per_mtok(Decimal("2.5"), tps)
         got = Decimal(str(point["costs"]["index"]["output_usd_per_mtok"]))
         assert got == pytest.approx(want, rel=Decimal("1e-6"))
-    assert unknown.status_code == 422 and "H100-PCIE-80GB" in unknown.json()["detail"]
+    assert unknown.status_code == 422
+    assert "H100-PCIE-80GB" in unknown.json()["detail"]
 
 
 def test_backfill_gpu_ratecards_cli_twice_opens_nothing_the_second_time(db_url: str) -> None:
@@ -127,7 +129,8 @@ def test_backfill_gpu_ratecards_cli_twice_opens_nothing_the_second_time(db_url: 
     first = cli("backfill", "gpu-ratecards", "--file", str(folder), "--json", db_url=db_url)
     assert first.returncode == 0, first.stderr
     summary = json.loads(first.stdout.strip().splitlines()[-1])
-    assert summary["new_versions"] > 0 and summary["skipped"] == 0
+    assert summary["new_versions"] > 0
+    assert summary["skipped"] == 0
     second = cli("backfill", "gpu-ratecards", "--file", str(folder), "--json", db_url=db_url)
     again = json.loads(second.stdout.strip().splitlines()[-1])
     assert again == summary | {
@@ -136,4 +139,5 @@ def test_backfill_gpu_ratecards_cli_twice_opens_nothing_the_second_time(db_url: 
         "unchanged": summary["rows"],
     }
     bad = cli("backfill", "gpu-daily", db_url=db_url)
-    assert bad.returncode == 2 and "--file" in bad.stderr
+    assert bad.returncode == 2
+    assert "--file" in bad.stderr

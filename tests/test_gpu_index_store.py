@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -72,7 +73,8 @@ def test_gpu_daily_import_versions_every_row_under_its_own_source(store: Engine)
     daily, _ = STATE["outcomes"]
     rows = daily_rows()
     assert daily.result.observations == expected_daily_observations(rows)
-    assert daily.result.skipped == 0 and not daily.skipped
+    assert daily.result.skipped == 0
+    assert not daily.skipped
     with store.connect() as conn:
         kinds = dict(conn.execute(text("SELECT slug, kind FROM source")).all())
         offering_sources = {
@@ -94,7 +96,8 @@ def test_gpu_daily_import_versions_every_row_under_its_own_source(store: Engine)
 
 def test_gpu_daily_import_twice_opens_nothing(store: Engine) -> None:
     again = backfill_gpu_dataset(store, "gpu-daily", DAILY)
-    assert again.result.new_versions == 0 and again.result.closed_versions == 0
+    assert again.result.new_versions == 0
+    assert again.result.closed_versions == 0
     assert again.result.unchanged == again.result.observations
 
 
@@ -118,7 +121,8 @@ def test_marketplace_parser_reads_min_and_avg_of_every_provider_entry() -> None:
         raw = gzip.decompress(path.read_bytes())
         entries = sum(len(json.loads(line)["by_provider"]) for line in raw.splitlines() if line)
         parsed = gpu_marketplace.parse(raw)
-        assert len(parsed.rates) == 2 * entries and not parsed.skipped
+        assert len(parsed.rates) == 2 * entries
+        assert not parsed.skipped
         assert {r.pricing for r in parsed.rates} == {"community"}
         total += entries
     with (MARKET / "by_provider.csv").open(newline="") as f:
@@ -134,7 +138,8 @@ def test_marketplace_import_of_one_file_is_idempotent(engine: Engine, tmp_path: 
     entries = sum(len(json.loads(line)["by_provider"]) for line in raw.splitlines() if line)
     assert first.result.observations == 2 * entries
     second = backfill_gpu_dataset(engine, "gpu-marketplace", tmp_path)
-    assert second.result.new_versions == 0 and second.result.closed_versions == 0
+    assert second.result.new_versions == 0
+    assert second.result.closed_versions == 0
 
 
 def _series(api: httpx.Client, **params: str) -> list[dict[str, object]]:
@@ -149,13 +154,15 @@ def test_h100_on_demand_index_is_a_daily_series_with_contributors(api: httpx.Cli
     days = [date.fromisoformat(str(p["date"])) for p in points]
     rows = daily_rows()
     first = min(date.fromisoformat(r["date"]) for r in rows if r["gpu_model"] == "H100_SXM")
-    assert days[0] == first and days == sorted(days)
+    assert days[0] == first
+    assert days == sorted(days)
     published = [p for p in points if p["usd_per_gpu_hour"] is not None]
     assert len(published) > 100
     for p in published:
         lo, hi = Decimal(str(p["p10_usd_per_gpu_hour"])), Decimal(str(p["p90_usd_per_gpu_hour"]))
         assert lo <= Decimal(str(p["usd_per_gpu_hour"])) <= hi
-        assert int(str(p["contributor_count"])) >= 3 and p["method_version"]
+        assert int(str(p["contributor_count"])) >= 3
+        assert p["method_version"]
 
 
 def test_structural_break_changes_contributors_not_the_price_level(api: httpx.Client) -> None:
@@ -168,7 +175,7 @@ def test_structural_break_changes_contributors_not_the_price_level(api: httpx.Cl
     assert int(str(after["contributor_count"])) < int(str(before["contributor_count"]))
     # Each day of the change-over stays inside the previous day's p10-p90 band.
     days = sorted(points)
-    for prev, cur in zip(days, days[1:], strict=False):
+    for prev, cur in itertools.pairwise(days):
         lo = Decimal(str(points[prev]["p10_usd_per_gpu_hour"]))
         hi = Decimal(str(points[prev]["p90_usd_per_gpu_hour"]))
         assert lo <= Decimal(str(points[cur]["usd_per_gpu_hour"])) <= hi, (prev, cur)
@@ -182,11 +189,13 @@ def test_aliases_resolve_and_bad_names_are_422s(api: httpx.Client) -> None:
     assert "H100-PCIE-80GB" in ambiguous.json()["detail"]
     for route in ("/v1/gpu-rates", "/v1/gpu-rates/history", "/v1/gpu-index", "/v1/self-hosted"):
         unknown = api.get(route, params={"gpu": "H1OO SXM"})
-        assert unknown.status_code == 422 and "H100-SXM-80GB" in unknown.json()["detail"]
+        assert unknown.status_code == 422
+        assert "H100-SXM-80GB" in unknown.json()["detail"]
     # The recorded rates are months old: list them past their freshness horizon.
     params = {"gpu": "h100 sxm", "limit": 5, "include_stale": True}
     rates = api.get("/v1/gpu-rates", params=params).json()
-    assert rates["items"] and {r["gpu"] for r in rates["items"]} == {"H100-SXM-80GB"}
+    assert rates["items"]
+    assert {r["gpu"] for r in rates["items"]} == {"H100-SXM-80GB"}
 
 
 @pytest.mark.parametrize(
@@ -203,7 +212,8 @@ def test_bad_index_parameters_are_422s_naming_them(
     api: httpx.Client, params: dict[str, str], names: str
 ) -> None:
     response = api.get("/v1/gpu-index", params={"gpu": "H100-SXM-80GB"} | params)
-    assert response.status_code == 422 and response.json()["detail"].startswith(names)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith(names)
 
 
 def test_gpus_route_lists_canonical_names_with_aliases(api: httpx.Client) -> None:
@@ -230,7 +240,8 @@ def test_index_csv_and_monthly_interval(api: httpx.Client) -> None:
 def test_latest_lists_each_gpu_and_tenor_once(api: httpx.Client) -> None:
     items = api.get("/v1/gpu-index/latest").json()["items"]
     keys = [(i["gpu"], i["tenor"]) for i in items]
-    assert len(keys) == len(set(keys)) and ("H100-SXM-80GB", "on_demand") in keys
+    assert len(keys) == len(set(keys))
+    assert ("H100-SXM-80GB", "on_demand") in keys
     assert all(i["usd_per_gpu_hour"] is not None and i["contributors"] for i in items)
 
 
@@ -250,12 +261,14 @@ def test_breakeven_gpu_parameter_goes_through_the_alias_resolver(api: httpx.Clie
         "/v1/breakeven",
         params={"model": "llama-3.1-8b-instruct", "monthly_tokens": 1e9, "gpu": "h100"},
     )
-    assert response.status_code == 422 and "gpu" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "gpu" in response.json()["detail"]
 
 
 def test_verify_passes_then_detects_a_tampered_print(store: Engine, pg: EmbeddedPostgres) -> None:
     checked, mismatches = verify(store)
-    assert checked == STATE["published"].stored and mismatches == []
+    assert checked == STATE["published"].stored
+    assert mismatches == []
     url = pg.url("gpu_index_store")
     ok = cli("gpu-index", "verify", "--from", "2026-05-01", "--to", "2026-05-10", db_url=url)
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -269,7 +282,8 @@ def test_verify_passes_then_detects_a_tampered_print(store: Engine, pg: Embedded
         ).scalar_one()
     bad = cli("gpu-index", "verify", "--from", "2026-05-01", "--to", "2026-05-10", db_url=url)
     assert bad.returncode == 1
-    assert f"print {tampered} " in bad.stdout and "usd_per_gpu_hour" in bad.stdout
+    assert f"print {tampered} " in bad.stdout
+    assert "usd_per_gpu_hour" in bad.stdout
     assert "1 mismatches" in bad.stdout
 
 
@@ -302,5 +316,6 @@ def test_alert_value_of_an_index_target_is_the_latest_published_print(store: Eng
                 "ORDER BY period_start DESC LIMIT 1"
             )
         ).scalar_one()
-    assert value is not None and value.value == latest
+    assert value is not None
+    assert value.value == latest
     assert datetime.now(UTC) > value.valid_from

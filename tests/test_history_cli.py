@@ -33,7 +33,8 @@ def test_backfill_genai_prices_file_twice_reports_zero_new_versions(db_url: str)
     first = cli(*args, db_url=db_url)
     assert first.returncode == 0, first.stderr
     summary = _summary(first.stdout)
-    assert summary["new_versions"] > 1000 and summary["skipped"] == 0
+    assert summary["new_versions"] > 1000
+    assert summary["skipped"] == 0
     assert summary["rows"] == summary["new_versions"] + summary["unchanged"]
     second = cli(*args, db_url=db_url)
     assert second.returncode == 0, second.stderr
@@ -86,4 +87,5 @@ def test_backfill_of_a_broken_file_exits_non_zero_and_says_why(db_url: str, tmp_
     broken.write_text('{"as_of": "2026-08-22", "models": []}')
     result = cli("backfill", "openrouterlist", "--file", str(broken), db_url=db_url)
     assert result.returncode == 1
-    assert "parse failed" in result.stderr and "openrouterlist" in result.stderr
+    assert "parse failed" in result.stderr
+    assert "openrouterlist" in result.stderr

@@ -219,7 +219,8 @@ def test_parse_genai_prices_offerings_unique_prices_non_negative_deterministic()
     for item in items:
         assert item.change_kind in {"observed", "announced"}
         for value in (item.price.input_usd_per_mtok, item.price.output_usd_per_mtok):
-            assert isinstance(value, Decimal) and value >= 0
+            assert isinstance(value, Decimal)
+            assert value >= 0
     assert tuple(parse(_raw(), observed_at=FETCHED)) == items
 
 
@@ -250,15 +251,23 @@ def _history(engine: Engine, provider: str, model_id: str) -> list[tuple[Any, ..
             conn, source="genai-prices", provider=provider, provider_model_id=model_id
         )
     return [
-        (r["variant"], r["context_tier"], r["valid_from"], r["valid_to"])
-        + (r["input_usd_per_mtok"], r["output_usd_per_mtok"], r["change_kind"])
+        (
+            r["variant"],
+            r["context_tier"],
+            r["valid_from"],
+            r["valid_to"],
+            r["input_usd_per_mtok"],
+            r["output_usd_per_mtok"],
+            r["change_kind"],
+        )
         for r in rows
     ]
 
 
 def test_backfill_genai_prices_twice_opens_versions_once(engine: Engine) -> None:
     first = backfill(engine, "genai-prices", _raw(), observed_at=FETCHED)
-    assert first.result.new_versions > 1000 and first.result.skipped == 0
+    assert first.result.new_versions > 1000
+    assert first.result.skipped == 0
     second = backfill(engine, "genai-prices", _raw(), observed_at=FETCHED)
     assert (second.result.new_versions, second.result.closed_versions, second.result.skipped) == (
         0,

@@ -40,13 +40,16 @@ def test_a_row_over_several_offers_is_min_median_max_under_the_dataset_source() 
         "H100-SXM-80GB",
         8,
     )
-    assert first.offer_count == 4 and first.observed_at.isoformat() == "2026-05-08T00:00:00+00:00"
+    assert first.offer_count == 4
+    assert first.observed_at.isoformat() == "2026-05-08T00:00:00+00:00"
     assert first.source_url == "https://console.vast.ai/api/v0/bundles/"
 
 
 def test_a_row_over_one_offer_is_one_observation_and_runpod_community_is_community() -> None:
     [rate] = gpu_daily.parse(daily(row("runpod", region="community", n="1"))).rates
-    assert rate.statistic is None and rate.pricing == "community" and rate.region == "community"
+    assert rate.statistic is None
+    assert rate.pricing == "community"
+    assert rate.region == "community"
 
 
 def test_unplaceable_rows_are_counted_by_reason_never_dropped_silently() -> None:
@@ -87,7 +90,8 @@ def test_marketplace_line_gives_min_and_avg_per_provider_as_community() -> None:
         ("lambda", "min", Decimal("2.99")),
         ("lambda", "avg", Decimal("3.1")),
     ]
-    assert {r.pricing for r in rates} == {"community"} and rates[0].gpu == "H100-SXM-80GB"
+    assert {r.pricing for r in rates} == {"community"}
+    assert rates[0].gpu == "H100-SXM-80GB"
     with pytest.raises(ParseError, match="not a snapshot"):
         gpu_marketplace.parse(b'{"timestamp": "x"}\n')
 

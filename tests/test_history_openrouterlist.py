@@ -116,7 +116,8 @@ def test_parse_openrouterlist_gives_qwen_2_5_72b_its_eleven_dated_points() -> No
         "standard",
         None,
     )
-    assert first.effective_from is None and first.source_url.startswith("https://")
+    assert first.effective_from is None
+    assert first.source_url.startswith("https://")
 
 
 def test_parse_openrouterlist_matches_the_documented_rules_for_every_model() -> None:
@@ -175,7 +176,8 @@ def test_parse_openrouterlist_leaves_a_slow_revert_observed() -> None:
     # cohere/command-r-08-2024 went back to its first price months later: a repricing.
     items = _by_model()["cohere/command-r-08-2024"]
     prices = [(i.price.input_usd_per_mtok, i.price.output_usd_per_mtok) for i in items]
-    assert len(prices) >= 3 and prices[0] == prices[2]
+    assert len(prices) >= 3
+    assert prices[0] == prices[2]
     assert items[2].price.observed_at - items[1].price.observed_at > REVERT_WINDOW
     assert items[2].change_kind == "observed"
 
@@ -191,7 +193,8 @@ def test_parse_openrouterlist_closes_a_withdrawn_model_the_day_after_last_seen()
 def test_parse_openrouterlist_skips_unpriced_router_points_and_flags_free_ones() -> None:
     assert "openrouter/bodybuilder" not in _by_model()
     (free,) = _by_model()["openrouter/free"]
-    assert free.price.free and free.price.input_usd_per_mtok == 0
+    assert free.price.free
+    assert free.price.input_usd_per_mtok == 0
     assert free.price.observed_at == _day("2026-02-03")
 
 
@@ -200,7 +203,8 @@ def test_parse_openrouterlist_prices_are_non_negative_decimals_and_unique_per_in
     assert len(keys) == len(set(keys))
     for item in _items():
         for value in (item.price.input_usd_per_mtok, item.price.output_usd_per_mtok):
-            assert isinstance(value, Decimal) and value >= 0
+            assert isinstance(value, Decimal)
+            assert value >= 0
 
 
 def test_parse_openrouterlist_is_deterministic() -> None:

@@ -32,7 +32,8 @@ def test_load_reference_history_twice_opens_versions_once(engine: Engine) -> Non
     first = load_reference_history(engine)
     rows = len(_rows(PRICES_PATH)) + len(_rows(GPU_RATES_PATH))
     assert first.result.observations == rows
-    assert first.result.new_versions > 0 and first.result.skipped == 0
+    assert first.result.new_versions > 0
+    assert first.result.skipped == 0
     second = load_reference_history(engine)
     assert (second.result.new_versions, second.result.closed_versions, second.result.skipped) == (
         0,
@@ -43,7 +44,8 @@ def test_load_reference_history_twice_opens_versions_once(engine: Engine) -> Non
     with engine.connect() as conn:
         kind = conn.execute(text("SELECT kind FROM source WHERE slug = 'reference'")).scalar_one()
         statuses = conn.execute(text("SELECT status FROM pipeline_run")).scalars().all()
-    assert kind == "reference" and statuses == ["succeeded", "succeeded"]
+    assert kind == "reference"
+    assert statuses == ["succeeded", "succeeded"]
 
 
 def test_every_reference_version_keeps_its_citation_and_change_kind(engine: Engine) -> None:
@@ -152,4 +154,5 @@ def test_reference_gpu_rates_are_versioned_too(engine: Engine) -> None:
         )
         for r in rows
     }
-    assert set(got) == expected and len(got) == len(rows)
+    assert set(got) == expected
+    assert len(got) == len(rows)

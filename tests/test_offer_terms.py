@@ -50,7 +50,8 @@ def test_every_suffixed_id_in_the_openrouterlist_dataset_is_a_non_standard_varia
     assert sum(i.endswith(":batch") for i in ids) >= 60
     for model_id in ids:
         base, variant = suffix_variant(model_id)
-        assert variant != "standard" and base == model_id.split(":")[0], model_id
+        assert variant != "standard", model_id
+        assert base == model_id.split(":")[0], model_id
 
 
 @pytest.mark.parametrize(
@@ -87,4 +88,5 @@ def test_a_move_below_the_published_precision_is_not_a_change() -> None:
     assert same_price(Decimal("1.24999"), Decimal("1.25"))
     assert same_price(Decimal("9.99999"), Decimal("10"))
     assert not same_price(Decimal("1.24"), Decimal("1.25"))
-    assert same_price(None, None) and not same_price(None, Decimal(0))
+    assert same_price(None, None)
+    assert not same_price(None, Decimal(0))

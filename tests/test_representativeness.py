@@ -69,13 +69,15 @@ def test_a_long_sweep_that_flattens_out_is_representative() -> None:
     # 32 -> 64 adds 10 %: elasticity log(1.1)/log(2) = 0.14 < 0.5.
     sweep = [point(8, 1000.0), point(16, 1800.0), point(32, 3000.0), point(64, 3300.0)]
     verdict = rep.classify_sweep(sweep)
-    assert verdict.representative and "0.14" in verdict.reason
+    assert verdict.representative
+    assert "0.14" in verdict.reason
 
 
 def test_a_sweep_still_scaling_at_its_top_level_is_unsaturated() -> None:
     sweep = [point(4, 500.0), point(8, 1000.0), point(16, 1900.0)]
     verdict = rep.classify_sweep(sweep)
-    assert verdict.verdict == "unsaturated" and "elasticity 0.93" in verdict.reason
+    assert verdict.verdict == "unsaturated"
+    assert "elasticity 0.93" in verdict.reason
 
 
 def test_short_outputs_make_a_latency_only_run_and_few_prompts_a_short_one() -> None:
@@ -83,9 +85,11 @@ def test_short_outputs_make_a_latency_only_run_and_few_prompts_a_short_one() -> 
     assert rep.classify_sweep(latency).verdict == "latency_only"
     short = [point(c, t, prompts=10, duration=1.0) for c, t in ((8, 1e3), (16, 2e3), (32, 2e3))]
     verdict = rep.classify_sweep(short)
-    assert verdict.verdict == "short" and "10 prompts (< 32)" in verdict.reason
+    assert verdict.verdict == "short"
+    assert "10 prompts (< 32)" in verdict.reason
 
 
 def test_two_levels_are_not_a_sweep() -> None:
     verdict = rep.classify_sweep([point(8, 1000.0), point(64, 1100.0)])
-    assert verdict.verdict == "single_point" and "(< 3)" in verdict.reason
+    assert verdict.verdict == "single_point"
+    assert "(< 3)" in verdict.reason

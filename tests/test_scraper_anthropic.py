@@ -45,9 +45,11 @@ def test_parse_anthropic_every_file_is_deterministic_with_unique_keys(path: Path
     assert len(first) >= 18
     assert max(Counter(o.offering_key() for o in first).values()) == 1
     for o in first:
-        assert o.source == "anthropic" and o.provider == "anthropic"
+        assert o.source == "anthropic"
+        assert o.provider == "anthropic"
         assert o.observed_at == observed_at_for(path)
-        assert o.modality == "text" and not o.free
+        assert o.modality == "text"
+        assert not o.free
         for price in _prices(o):
             assert price is None or (isinstance(price, Decimal) and price >= 0)
 

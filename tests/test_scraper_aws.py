@@ -76,8 +76,11 @@ def test_parse_aws_snapshot_invariants(path: Path) -> None:
     assert obs == aws.parse(raw, observed_at=OBSERVED)
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour > 0
-        assert o.gpu in KNOWN_GPUS and o.pricing == "on_demand" and o.os == "linux"
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour > 0
+        assert o.gpu in KNOWN_GPUS
+        assert o.pricing == "on_demand"
+        assert o.os == "linux"
         assert o.region in aws.LOCATIONS.values()
     assert {o.region for o in obs} == {
         "us-east-1", "us-east-2", "us-west-2", "ap-northeast-1", "ap-south-1",
@@ -112,7 +115,9 @@ def test_parse_aws_rejects_unexpected_documents(raw: bytes) -> None:
 
 def test_aws_instance_table_names_known_gpus() -> None:
     for instance, (gpu, count) in aws.INSTANCE_GPUS.items():
-        assert "." in instance and gpu in KNOWN_GPUS and count >= 1
+        assert "." in instance
+        assert gpu in KNOWN_GPUS
+        assert count >= 1
 
 
 def test_fetch_aws_reads_one_document_per_location() -> None:

@@ -130,8 +130,11 @@ def test_parse_azure_snapshot_invariants(path: Path) -> None:
     assert obs == azure.parse(raw, observed_at=OBSERVED)
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour > 0
-        assert o.gpu in KNOWN_GPUS and o.region and o.instance_type
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour > 0
+        assert o.gpu in KNOWN_GPUS
+        assert o.region
+        assert o.instance_type
         assert o.observed_at == OBSERVED
 
 
@@ -158,7 +161,9 @@ def test_parse_azure_rejects_unexpected_documents(raw: bytes) -> None:
 
 def test_azure_vm_table_names_known_gpus() -> None:
     for sku, (gpu, count) in azure.VM_GPUS.items():
-        assert sku.startswith("Standard_") and gpu in KNOWN_GPUS and count >= 1
+        assert sku.startswith("Standard_")
+        assert gpu in KNOWN_GPUS
+        assert count >= 1
 
 
 def test_fetch_azure_filters_gpu_sizes_and_follows_next_page_links() -> None:
@@ -173,7 +178,8 @@ def test_fetch_azure_filters_gpu_sizes_and_follows_next_page_links() -> None:
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         doc = json.loads(azure.fetch(client))
-    assert doc["Items"] == [{"n": 1}, {"n": 2}] and doc["NextPageLink"] is None
+    assert doc["Items"] == [{"n": 1}, {"n": 2}]
+    assert doc["NextPageLink"] is None
     first_filter = seen[0].params["$filter"]
     assert "serviceName eq 'Virtual Machines'" in first_filter
     assert "armSkuName eq 'Standard_ND96isr_H100_v5'" in first_filter

@@ -74,7 +74,8 @@ def test_per_1000_token_columns_are_per_million_exactly_unless_evidently_mislabe
             standard = _standard_input(obs, name)
             if standard is not None and written * 1000 > standard * 100:
                 # The recorded page prints per-million prices under this header.
-                assert written in found and written <= standard * 10
+                assert written in found
+                assert written <= standard * 10
             else:
                 assert written * 1000 in found
             checked += 1
@@ -151,7 +152,8 @@ def test_unnamed_regional_price_lists_are_kept_cheapest_first() -> None:
     lists = [o for o in obs if o.model == "gpt-oss-120b" and o.variant == "standard"]
     headline = [o for o in lists if o.region is None]
     others = [o for o in lists if o.region is not None]
-    assert len(headline) == 1 and others
+    assert len(headline) == 1
+    assert others
     assert all(o.input_usd_per_mtok >= headline[0].input_usd_per_mtok for o in others)
 
 

@@ -26,10 +26,12 @@ def test_parse_cerebras_every_capture_yields_complete_non_negative_prices(path: 
     assert len(obs) >= 2
     for o in obs:
         assert o.source == o.provider == "cerebras"
-        assert o.variant == "standard" and o.context_tier is None
+        assert o.variant == "standard"
+        assert o.context_tier is None
         assert o.observed_at == observed_at_for(path)
         for price in (o.input_usd_per_mtok, o.output_usd_per_mtok):
-            assert isinstance(price, Decimal) and price >= 0
+            assert isinstance(price, Decimal)
+            assert price >= 0
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")

@@ -49,9 +49,12 @@ def test_parse_coreweave_component_price_has_no_instance_price(path: Path) -> No
     assert obs == coreweave.parse(raw, observed_at=observed_at_for(path))
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert o.usd_per_instance_hour is None and o.gpu_count == 1
-        assert o.pricing == "on_demand" and o.gpu in KNOWN_GPUS
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour > 0
+        assert o.usd_per_instance_hour is None
+        assert o.gpu_count == 1
+        assert o.pricing == "on_demand"
+        assert o.gpu in KNOWN_GPUS
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour > 0
         assert o.observed_at == observed_at_for(path)
 
 

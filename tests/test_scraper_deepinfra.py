@@ -57,8 +57,10 @@ def test_parse_deepinfra_reads_listed_and_cached_prices_exactly(path: Path) -> N
         assert o.input_usd_per_mtok == Decimal(input_price), model_id
         assert o.output_usd_per_mtok == Decimal(output_price), model_id
         assert o.cached_input_usd_per_mtok == (Decimal(cached) if cached else None), model_id
-        assert o.provider == "deepinfra" and o.variant == "standard"
-        assert o.context_tier is None and not o.free
+        assert o.provider == "deepinfra"
+        assert o.variant == "standard"
+        assert o.context_tier is None
+        assert not o.free
     assert all(o.observed_at == observed_at_for(path) for o in by_id.values())
 
 
@@ -80,7 +82,8 @@ def test_parse_deepinfra_keeps_every_token_priced_model_within_float_noise(path:
         else:
             assert o.cached_input_usd_per_mtok is None
         for got, raw in pairs:
-            assert got is not None and got >= 0
+            assert got is not None
+            assert got >= 0
             assert abs(got - Decimal(str(raw))) < Decimal("0.000001")
 
 

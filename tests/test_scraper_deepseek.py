@@ -33,9 +33,12 @@ def test_parse_deepseek_every_capture_has_complete_non_negative_prices(path: Pat
         assert o.model is None  # the registry resolves canonical slugs afterwards
         assert o.observed_at == observed_at_for(path)
         for price in (o.input_usd_per_mtok, o.output_usd_per_mtok):
-            assert isinstance(price, Decimal) and price >= 0
+            assert isinstance(price, Decimal)
+            assert price >= 0
         assert o.cached_input_usd_per_mtok is None or o.cached_input_usd_per_mtok >= 0
-        assert o.currency == "USD" and o.original_currency == "USD" and o.fx_rate is None
+        assert o.currency == "USD"
+        assert o.original_currency == "USD"
+        assert o.fx_rate is None
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
@@ -120,7 +123,8 @@ def test_parse_deepseek_cny_table_needs_an_explicit_rate_and_keeps_it() -> None:
     obs = deepseek.parse(raw, observed_at=WHEN, usd_per_cny=Decimal("0.14"))
     a = next(o for o in obs if o.provider_model_id == "model-a" and o.variant == "standard")
     assert a.input_usd_per_mtok == Decimal("0.28")
-    assert a.original_currency == "CNY" and a.fx_rate == Decimal("0.14")
+    assert a.original_currency == "CNY"
+    assert a.fx_rate == Decimal("0.14")
 
 
 def test_parse_deepseek_prefers_the_usd_table_over_a_cny_one() -> None:

@@ -46,7 +46,8 @@ def test_parse_google_every_file_is_deterministic_with_unique_keys(path: Path) -
     assert max(Counter(o.offering_key() for o in first).values()) == 1
     provider = "google-vertex" if "cloud_google_com" in path.name else "google"
     for o in first:
-        assert o.provider == provider and o.observed_at == observed_at_for(path)
+        assert o.provider == provider
+        assert o.observed_at == observed_at_for(path)
         assert o.variant in {"standard", "batch", "flex", "priority"}
         assert o.context_tier in {None, "<=200k", ">200k"}
         prices = (*_ico(o), o.cache_write_usd_per_mtok, o.cache_write_1h_usd_per_mtok)

@@ -33,7 +33,8 @@ def test_groq_prices_match_the_page_text(path: Path) -> None:
         assert o.context_length == (
             int(context[:-1]) * 1024 if context.endswith("K") else int(context)
         )
-        assert o.provider == "groq" and o.model is not None
+        assert o.provider == "groq"
+        assert o.model is not None
 
 
 @pytest.mark.parametrize("path", NOVITA, ids=lambda p: p.name if p else "absent")

@@ -71,9 +71,11 @@ def test_parse_lambda_snapshot_invariants(path: Path) -> None:
     assert obs == lambdalabs.parse(raw, observed_at=observed_at_for(path))
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour > 0
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour > 0
         assert o.gpu in KNOWN_GPUS
-        assert o.source == "lambda" and o.provider == "lambda"
+        assert o.source == "lambda"
+        assert o.provider == "lambda"
         assert o.observed_at == observed_at_for(path)
 
 
@@ -87,7 +89,8 @@ def test_parse_lambda_skips_reserved_contact_sales_rows() -> None:
     path = next(p for p in FILES if p and "lambdalabs" in p.name)
     assert b"Reserved 8x NVIDIA H100 SXM" in path.read_bytes()
     h100_8x = [o for o in _parse(path) if (o.gpu, o.gpu_count) == ("H100-SXM-80GB", 8)]
-    assert len(h100_8x) == 1 and h100_8x[0].usd_per_gpu_hour == Decimal("2.99")
+    assert len(h100_8x) == 1
+    assert h100_8x[0].usd_per_gpu_hour == Decimal("2.99")
 
 
 @pytest.mark.parametrize(

@@ -176,7 +176,8 @@ def test_parse_litellm_reads_cached_batch_and_long_context_prices(path: Path) ->
         assert o.cached_input_usd_per_mtok == _dec(cached), key
         assert o.cache_write_usd_per_mtok == _dec(write), key
         assert o.cache_write_1h_usd_per_mtok == _dec(write_1h), key
-        assert o.source == "litellm" and not o.free
+        assert o.source == "litellm"
+        assert not o.free
     assert all(o.observed_at == observed_at_for(path) for o in index.values())
 
 
@@ -210,7 +211,8 @@ def test_parse_litellm_skips_sample_spec_metadata_and_non_chat_modes(path: Path)
     doc = json.loads(path.read_bytes())
     assert not isinstance(doc["last_updated"], dict)  # the collector's addition
     names = {o.provider_model_id for o in _parse(path)}
-    assert "sample_spec" not in names and "last_updated" not in names
+    assert "sample_spec" not in names
+    assert "last_updated" not in names
     skipped = {n for n, e in doc.items() if isinstance(e, dict) and e.get("mode") not in CHAT_MODES}
     modes = {doc[n].get("mode") for n in skipped}
     assert {"embedding", "image_generation", "audio_transcription", "rerank"} <= modes
@@ -240,7 +242,9 @@ def test_parse_litellm_is_deterministic_with_unique_non_negative_offerings(path:
 @pytest.mark.parametrize("path", FILES, ids=ids)
 def test_parse_litellm_flags_zero_priced_entries_as_free(path: Path) -> None:
     o = _index(path)[("ollama/llama2", "standard", None)]
-    assert o.free and o.input_usd_per_mtok == 0 and o.output_usd_per_mtok == 0
+    assert o.free
+    assert o.input_usd_per_mtok == 0
+    assert o.output_usd_per_mtok == 0
 
 
 def test_parse_litellm_sees_mistral_large_price_cut_between_snapshots() -> None:
@@ -342,4 +346,5 @@ def test_fetch_litellm_gets_the_raw_price_map() -> None:
     assert request.url.path == "/BerriAI/litellm/main/model_prices_and_context_window.json"
     assert request.headers["user-agent"] == USER_AGENT
     info = get_source("litellm").SOURCE
-    assert info.listing_complete and info.verified_against_recording
+    assert info.listing_complete
+    assert info.verified_against_recording

@@ -40,7 +40,7 @@ def _with_prompt(path: Path, value: str) -> tuple[bytes, str]:
 def test_a_malformed_openrouter_price_is_a_parse_error_naming_the_value(
     path: Path, value: str, says: str
 ) -> None:
-    raw, model_id = _with_prompt(path, value)
+    raw, _model_id = _with_prompt(path, value)
     with pytest.raises(ParseError, match="openrouter") as caught:
         parse_source("openrouter", raw, observed_at=WHEN)
     assert says in str(caught.value)
@@ -54,7 +54,8 @@ def test_an_absurd_but_finite_price_parses_exactly_for_the_plausibility_screen(p
         for o in parse_source("openrouter", raw, observed_at=WHEN)
         if o.provider_model_id == model_id and getattr(o, "context_tier", None) is None
     ]
-    assert obs.input_usd_per_mtok is not None and obs.input_usd_per_mtok == 10**36  # type: ignore[union-attr]
+    assert obs.input_usd_per_mtok is not None
+    assert obs.input_usd_per_mtok == 10**36
 
 
 @pytest.mark.parametrize("path", fixture_files("openrouter"))

@@ -90,9 +90,12 @@ def test_parse_mistral_takes_the_text_price_of_audio_chat_models() -> None:
 def test_parse_mistral_keeps_input_only_and_free_listings_flagged() -> None:
     obs = _by_key(_may_2026())
     embed = obs["mistral-embed", "standard"]
-    assert embed.input_usd_per_mtok == Decimal("0.1") and embed.output_usd_per_mtok is None
+    assert embed.input_usd_per_mtok == Decimal("0.1")
+    assert embed.output_usd_per_mtok is None
     free = obs["labs-leanstral-2603", "standard"]
-    assert free.free and free.input_usd_per_mtok == 0 and free.output_usd_per_mtok == 0
+    assert free.free
+    assert free.input_usd_per_mtok == 0
+    assert free.output_usd_per_mtok == 0
     assert sum(o.free for o in obs.values()) == 1
 
 

@@ -84,7 +84,8 @@ def test_parse_moonshot_cny_page_needs_an_explicit_rate_and_keeps_it() -> None:
         moonshot.parse(page, observed_at=WHEN)
     (o,) = moonshot.parse(page, observed_at=WHEN, usd_per_cny=Decimal("0.14"))
     assert o.input_usd_per_mtok == Decimal("0.56")
-    assert o.original_currency == "CNY" and o.fx_rate == Decimal("0.14")
+    assert o.original_currency == "CNY"
+    assert o.fx_rate == Decimal("0.14")
 
 
 @pytest.mark.parametrize(

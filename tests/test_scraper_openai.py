@@ -48,7 +48,8 @@ def test_parse_openai_every_file_prices_or_says_blocked(path: Path) -> None:
     assert first == _parse(path)
     assert max(Counter(o.offering_key() for o in first).values()) == 1
     for o in first:
-        assert o.provider == "openai" and o.observed_at == observed_at_for(path)
+        assert o.provider == "openai"
+        assert o.observed_at == observed_at_for(path)
         for price in _ico(o):
             assert price is None or (isinstance(price, Decimal) and price >= 0)
 
@@ -58,7 +59,8 @@ def test_parse_openai_cloudflare_challenge_is_a_blocked_parse_error(path: Path) 
     with pytest.raises(ParseError) as info:
         _parse(path)
     message = str(info.value).lower()
-    assert "blocked" in message and "challenge" in message
+    assert "blocked" in message
+    assert "challenge" in message
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name if p else "absent")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from decimal import Decimal
@@ -36,7 +37,8 @@ def test_every_endpoint_record_becomes_a_host_price_with_its_speed(path: Path) -
         assert o.output_usd_per_mtok == Decimal(record["pricing"]["completion"]) * 1_000_000
         assert o.provider_model_id == record["model_variant_slug"]
         assert o.context_length == record["context_length"]
-        assert o.endpoint is not None and o.endpoint.startswith(record["provider_slug"])
+        assert o.endpoint is not None
+        assert o.endpoint.startswith(record["provider_slug"])
         quantization = record["quantization"]
         assert o.quantization == (None if quantization == "unknown" else quantization)
         stats = record.get("stats")
@@ -57,7 +59,8 @@ def test_two_endpoints_of_one_host_under_one_tag_stay_apart() -> None:
     path = next(p for p in FILES if p and p.name.startswith("qwen__"))
     obs = parse_recorded("openrouter_frontend", path)
     tagged = [o for o in obs if o.endpoint and o.endpoint.startswith("google-vertex/us-south1")]
-    assert len(tagged) == 2 and len({o.endpoint for o in tagged}) == 2
+    assert len(tagged) == 2
+    assert len({o.endpoint for o in tagged}) == 2
     assert {o.region for o in tagged} == {"us-south1"}
 
 
@@ -65,7 +68,7 @@ def test_the_daily_series_shows_the_host_set_changing() -> None:
     days = [p for p in FILES if p and p.name.startswith("meta-llama__")]
     hosts = [frozenset(o.endpoint for o in parse_recorded("openrouter_frontend", p)) for p in days]
     assert len(days) >= 20
-    assert sum(a != b for a, b in zip(hosts, hosts[1:], strict=False)) >= 1
+    assert sum(a != b for a, b in itertools.pairwise(hosts)) >= 1
 
 
 @pytest.mark.parametrize(
@@ -102,7 +105,8 @@ def test_fetch_writes_one_stats_line_per_listed_model() -> None:
         raw = source.fetch(client)
     (o,) = source.parse(raw, observed_at=observed_at_for(Path("x_2026-01-01")))
     assert (o.provider, o.endpoint, o.input_usd_per_mtok) == ("groq", "groq", Decimal("0.1"))
-    assert o.performance is not None and o.performance.p50_throughput_tps == 500
+    assert o.performance is not None
+    assert o.performance.p50_throughput_tps == 500
 
 
 def test_most_recorded_endpoints_carry_performance() -> None:

@@ -104,11 +104,14 @@ def test_parse_runpod_snapshot_invariants(path: Path) -> None:
     assert len(obs) >= 10
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour > 0
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour > 0
         assert o.gpu in KNOWN_GPUS
-        assert o.gpu_count == 1 and o.usd_per_instance_hour == o.usd_per_gpu_hour
+        assert o.gpu_count == 1
+        assert o.usd_per_instance_hour == o.usd_per_gpu_hour
         assert o.observed_at == observed_at_for(path)
-        assert o.provider == "runpod" and o.statistic is None
+        assert o.provider == "runpod"
+        assert o.statistic is None
 
 
 @pytest.mark.parametrize("path", GRAPHQL, **IDS)
@@ -125,7 +128,8 @@ def test_parse_runpod_graphql_matches_every_nonzero_price_in_the_file(path: Path
         else:
             assert (pricing, "H100-SXM-80GB") not in by_key  # null/0: not offered
     assert checked >= 4
-    assert set(by_key) and {p for p, _ in by_key} <= set(GRAPHQL_FIELDS.values())
+    assert set(by_key)
+    assert {p for p, _ in by_key} <= set(GRAPHQL_FIELDS.values())
     # null or 0 never becomes a price: the 40 GB A100 has securePrice 0.
     assert entries["NVIDIA A100-SXM4-40GB"]["securePrice"] == 0
     assert ("on_demand", "A100-SXM-40GB") not in by_key

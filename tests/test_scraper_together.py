@@ -59,8 +59,10 @@ def test_parse_together_reads_listed_prices_exactly(path: Path) -> None:
         assert o.input_usd_per_mtok == Decimal(input_price), model_id
         assert o.output_usd_per_mtok == Decimal(output_price), model_id
         assert o.cached_input_usd_per_mtok is None
-        assert o.provider == "together" and o.source == "together"
-        assert o.variant == "standard" and o.context_tier is None
+        assert o.provider == "together"
+        assert o.source == "together"
+        assert o.variant == "standard"
+        assert o.context_tier is None
         assert not o.free
     assert all(o.observed_at == observed_at_for(path) for o in by_id.values())
 
@@ -109,7 +111,8 @@ def test_parse_together_is_deterministic_with_unique_keys(path: Path) -> None:
     for o in first:
         assert isinstance(o, LlmPrice)
         for price in (o.input_usd_per_mtok, o.output_usd_per_mtok):
-            assert isinstance(price, Decimal) and price >= 0
+            assert isinstance(price, Decimal)
+            assert price >= 0
 
 
 def test_parse_together_flags_endpoints_named_free() -> None:
@@ -171,4 +174,5 @@ def test_fetch_together_gets_models_with_client_headers() -> None:
     # The API key is the caller's: configured on the client, passed through as is.
     assert request.headers["authorization"] == "Bearer k"
     info = get_source("together").SOURCE
-    assert info.verified_against_recording and info.kind == "llm_price"
+    assert info.verified_against_recording
+    assert info.kind == "llm_price"

@@ -129,9 +129,12 @@ def test_parse_vastai_snapshot_invariants(path: Path) -> None:
     assert obs == vastai.parse(raw, observed_at=observed_at_for(path))
     assert max(Counter(o.offering_key() for o in obs).values()) == 1
     for o in obs:
-        assert isinstance(o.usd_per_gpu_hour, Decimal) and o.usd_per_gpu_hour >= 0
-        assert o.gpu in KNOWN_GPUS and o.gpu_count == 1
-        assert o.statistic in {"min", "p10", "median"} and o.offer_count >= 1
+        assert isinstance(o.usd_per_gpu_hour, Decimal)
+        assert o.usd_per_gpu_hour >= 0
+        assert o.gpu in KNOWN_GPUS
+        assert o.gpu_count == 1
+        assert o.statistic in {"min", "p10", "median"}
+        assert o.offer_count >= 1
         assert o.usd_per_instance_hour is None
         assert o.observed_at == observed_at_for(path)
     by = {(o.gpu, o.pricing, o.statistic): o.usd_per_gpu_hour for o in obs}
@@ -151,7 +154,7 @@ def test_nearest_rank_is_one_based_ceiling() -> None:
     assert vastai.nearest_rank(values, Decimal("0.5")) == 5
     assert vastai.nearest_rank(values[:9], Decimal("0.5")) == 5
     assert vastai.nearest_rank(values[:9], Decimal("0.1")) == 1
-    assert vastai.nearest_rank(values + [Decimal(11)], Decimal("0.1")) == 2
+    assert vastai.nearest_rank([*values, Decimal(11)], Decimal("0.1")) == 2
 
 
 @pytest.mark.parametrize(

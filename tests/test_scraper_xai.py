@@ -28,7 +28,8 @@ def test_parse_xai_every_capture_yields_complete_non_negative_prices(path: Path)
         assert o.provider_model_id.startswith("grok-")
         assert o.observed_at == observed_at_for(path)
         for price in (o.input_usd_per_mtok, o.output_usd_per_mtok):
-            assert isinstance(price, Decimal) and price >= 0
+            assert isinstance(price, Decimal)
+            assert price >= 0
         assert o.cached_input_usd_per_mtok is None or o.cached_input_usd_per_mtok >= 0
 
 

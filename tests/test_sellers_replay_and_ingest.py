@@ -25,7 +25,8 @@ def test_replay_reads_and_parses_the_newest_recording_of_each_new_source(source:
     require_shared(FIXTURES / source)
     (recording,) = replay_plan(FIXTURES, source, all_dates=False)
     observations = parse_snapshot(read_recording(source, recording))
-    assert observations and all(o.source == source for o in observations)
+    assert observations
+    assert all(o.source == source for o in observations)
 
 
 def _spec(snapshot: Snapshot) -> RunSpec:
@@ -45,7 +46,8 @@ def test_azure_deployments_and_regions_are_separate_offerings_in_the_database(
     snapshot = _snapshot("azure_openai", "effective-2025-05-to-08")
     observations = parse_snapshot(snapshot)
     first = persist_snapshot(engine, snapshot, observations, _spec(snapshot))
-    assert first.status == "succeeded" and first.new_versions == len(observations)
+    assert first.status == "succeeded"
+    assert first.new_versions == len(observations)
     again = persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     assert again.new_versions == 0
     with engine.connect() as conn:
@@ -55,7 +57,9 @@ def test_azure_deployments_and_regions_are_separate_offerings_in_the_database(
                 "FROM llm_offering WHERE source = 'azure_openai'"
             )
         ).one()
-    assert rows[0] == len(observations) and rows[1] >= 2 and rows[2] >= 2
+    assert rows[0] == len(observations)
+    assert rows[1] >= 2
+    assert rows[2] >= 2
 
 
 def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -> None:
@@ -78,7 +82,7 @@ def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -
     assert len(stats) == len(with_speed) > 5
     by_endpoint = {row[0]: row for row in stats}
     for o in with_speed:
-        endpoint, quantization, context, throughput, price = by_endpoint[o.endpoint]
+        _endpoint, quantization, context, throughput, price = by_endpoint[o.endpoint]
         assert (quantization, context) == (o.quantization, o.context_length)
         assert throughput == o.performance.p50_throughput_tps  # type: ignore[union-attr]
         assert price == o.input_usd_per_mtok
@@ -121,5 +125,6 @@ def test_the_readme_speed_query_finds_the_cheapest_host_at_a_given_speed(engine:
         rows = conn.execute(
             text(SPEED_QUERY), {"model": "llama-3.3-70b-instruct", "tps": tps}
         ).all()
-    assert fast and len(rows) == len(fast)
+    assert fast
+    assert len(rows) == len(fast)
     assert rows[0][2] == min(o.input_usd_per_mtok for o in fast)  # type: ignore[type-var]

@@ -81,7 +81,8 @@ def test_no_curve_bucket_is_set_by_a_variant_promotion_quarantined_or_stale_pric
             ).all()
             assert rows, point
             for row in rows:
-                assert row.standard and row.variant == "standard", (point, row)
+                assert row.standard, (point, row)
+                assert row.variant == "standard", (point, row)
                 assert row.screened_ok, (point, row)
                 assert row.fresh, (point, row)
 
@@ -92,7 +93,8 @@ def test_the_frontier_curve_shows_no_artefact_prices(api: str) -> None:
     assert not any(":" in (p["cheapest_model"] or "") for p in points)
     assert all(p["max"] <= 1000 for p in points)
     providers = {p["cheapest_provider"] for p in points}
-    assert "databricks" not in providers and "oci" not in providers
+    assert "databricks" not in providers
+    assert "oci" not in providers
     last = max(p["bucket_start"] for p in points)
     assert last < datetime.now(UTC).isoformat()  # nothing is carried to today
 
@@ -101,28 +103,34 @@ def test_stale_prices_are_left_out_of_current_prices_unless_asked(api: str) -> N
     current = _get(api, "/v1/prices", model="claude-2", limit=1000)
     assert current["items"] == []
     stale = _get(api, "/v1/prices", model="claude-2", include_stale="true", limit=1000)
-    assert stale["items"] and all(r["stale"] for r in stale["items"])
+    assert stale["items"]
+    assert all(r["stale"] for r in stale["items"])
     assert all("last_seen_at" in r for r in stale["items"])
     gpus = _get(api, "/v1/gpu-rates", provider="coreweave", include_stale="true", limit=1000)
-    assert gpus["items"] and all(r["stale"] for r in gpus["items"])
+    assert gpus["items"]
+    assert all(r["stale"] for r in gpus["items"])
     assert _get(api, "/v1/gpu-rates", provider="coreweave")["items"] == []
 
 
 def test_sources_report_success_failure_rows_and_freshness(api: str) -> None:
     items = {s["source"]: s for s in _get(api, "/v1/sources")["items"]}
     coreweave = items["coreweave"]
-    assert coreweave["freshness"] == "stale" and coreweave["last_success_at"]
+    assert coreweave["freshness"] == "stale"
+    assert coreweave["last_success_at"]
     assert coreweave["current_rows"] == coreweave["stale_rows"] > 0
     assert coreweave["horizon_days"] >= 7
     openai = items["openai"]  # one recording is a Cloudflare block page
-    assert openai["last_failure_at"] and "blocked" in openai["last_failure_error"]
+    assert openai["last_failure_at"]
+    assert "blocked" in openai["last_failure_error"]
 
 
 def test_anomalies_list_the_litellm_unit_errors_with_reason_value_and_consensus(api: str) -> None:
     rows = _get(api, "/v1/anomalies", source="litellm", limit=1000)["items"]
     grok = [r for r in rows if r["offering"] == "oci/xai.grok-4"]
-    assert grok and grok[0]["reason"] == "far_from_consensus"
-    assert grok[0]["source_value"] == 0.15 and grok[0]["consensus"] == 15
+    assert grok
+    assert grok[0]["reason"] == "far_from_consensus"
+    assert grok[0]["source_value"] == 0.15
+    assert grok[0]["consensus"] == 15
     assert any(r["provider"] == "wandb" and r["reason"] == "above_text_cap" for r in rows)
 
 
@@ -135,7 +143,8 @@ def test_compare_shows_each_sources_price_consensus_and_markup(api: str) -> None
     assert by_provider["xai"]["markup_vs_first_party_pct"] == 0
     assert by_provider["oci"]["deviation_pct"] < -50
     bad = httpx.get(api + "/v1/prices/compare", params={"model": "no-such-model"})
-    assert bad.status_code == 422 and "model" in bad.text
+    assert bad.status_code == 422
+    assert "model" in bad.text
 
 
 def test_cli_lists_and_decides_anomalies_with_who_and_when(loaded: tuple[Engine, str]) -> None:
@@ -145,7 +154,8 @@ def test_cli_lists_and_decides_anomalies_with_who_and_when(loaded: tuple[Engine,
     )
     assert listed.returncode == 0, listed.stderr
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
-    assert rows and all(r["reason"] == "above_text_cap" for r in rows)
+    assert rows
+    assert all(r["reason"] == "above_text_cap" for r in rows)
     flag = rows[0]["id"]
     decided = cli("anomalies", "reject", str(flag), "--who", "reviewer", db_url=url)
     assert decided.returncode == 0, decided.stderr
@@ -154,9 +164,11 @@ def test_cli_lists_and_decides_anomalies_with_who_and_when(loaded: tuple[Engine,
             text("SELECT status, decided_by, decided_at FROM price_flag WHERE id = :i"),
             {"i": flag},
         ).one()
-    assert (row.status, row.decided_by) == ("rejected", "reviewer") and row.decided_at
+    assert (row.status, row.decided_by) == ("rejected", "reviewer")
+    assert row.decided_at
     missing = cli("anomalies", "accept", "999999999", db_url=url)
-    assert missing.returncode == 1 and "no anomaly" in missing.stderr
+    assert missing.returncode == 1
+    assert "no anomaly" in missing.stderr
 
 
 def test_changes_list_no_float_noise_moves(api: str) -> None:

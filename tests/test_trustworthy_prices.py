@@ -101,7 +101,8 @@ def test_litellm_unit_errors_are_quarantined_with_a_reason(engine: Engine) -> No
     assert {f[0] for f in flags} >= {"watsonx/meta-llama/llama-3-2-3b-instruct"}
     counted = countable_prices(_frame(engine))
     kept = set(counted["provider_model_id"].to_list())
-    assert "oci/xai.grok-4" not in kept and "xai/grok-4" in kept
+    assert "oci/xai.grok-4" not in kept
+    assert "xai/grok-4" in kept
     assert not any(m.startswith("wandb/") for m in kept & {f[0] for f in wandb})
     # Kept and versioned all the same, with the value the source gave.
     with engine.connect() as conn:
@@ -134,7 +135,8 @@ def test_a_persons_decision_overrules_the_screen_and_survives_a_rescreen(engine:
             text("SELECT status, decided_by, decided_at FROM price_flag WHERE id = :i"),
             {"i": flag_id},
         ).one()
-    assert (row.status, row.decided_by) == ("accepted", "analyst") and row.decided_at
+    assert (row.status, row.decided_by) == ("accepted", "analyst")
+    assert row.decided_at
     counted = countable_prices(_frame(engine))
     assert counted.filter(pl.col("provider_model_id") == "oci/xai.grok-4").height == 1
 
@@ -148,7 +150,8 @@ def test_flags_do_not_depend_on_the_order_sources_were_loaded(engine: Engine) ->
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM price_flag"))
         screen_all(conn)
-    assert _flags(engine) == incremental and incremental
+    assert _flags(engine) == incremental
+    assert incremental
 
 
 # --- promotions ----------------------------------------------------------------------------
@@ -214,7 +217,8 @@ def test_reference_rows_stop_counting_once_a_live_source_lists_the_offering(
         engine, [FIXTURES / "litellm" / "model_prices_and_context_window_2025-02-14.json"]
     )
     frame = _frame(engine).filter((pl.col("source") == "reference") & (pl.col("model") == "gpt-4o"))
-    assert frame.height and frame["covered_from"].is_not_null().all()
+    assert frame.height
+    assert frame["covered_from"].is_not_null().all()
     counted = countable_prices(frame, CountOptions())
     assert (counted["valid_to"] <= counted["covered_from"]).all()
 
@@ -281,8 +285,10 @@ def test_a_moving_pointer_keeps_the_model_it_pointed_to_per_version(engine: Engi
 
 
 def test_ingest_versions_every_value_column_and_reports_free_and_offer_count() -> None:
-    assert "free" in PRICE_FIELDS["llm_price"] and "offer_count" in PRICE_FIELDS["gpu_rate"]
-    assert "model_slug" in LLM.value_columns and "model_slug" not in LLM.price_fields
+    assert "free" in PRICE_FIELDS["llm_price"]
+    assert "offer_count" in PRICE_FIELDS["gpu_rate"]
+    assert "model_slug" in LLM.value_columns
+    assert "model_slug" not in LLM.price_fields
     (key,) = [c for c in LLM.offering.constraints if c.name == "uq_llm_offering_key"]
     assert LLM.key_columns == tuple(c.name for c in key.columns)
     assert {"variant", "context_tier", "modality"} <= set(LLM.key_columns)
@@ -296,7 +302,8 @@ def test_an_undated_capture_needs_observed_at_and_never_uses_the_file_time(db_ur
 
     path = require_shared(FIXTURES / "aws" / "ec2_ondemand_linux_gpu_subset_ewyluda.json")
     refused = cli("ingest", "aws", str(path), db_url=db_url)
-    assert refused.returncode == 2 and "--observed-at" in refused.stderr
+    assert refused.returncode == 2
+    assert "--observed-at" in refused.stderr
     taken = cli("ingest", "aws", str(path), "--observed-at", "2026-09-30", "--json", db_url=db_url)
     assert taken.returncode == 0, taken.stderr
     engine = make_engine(db_url)

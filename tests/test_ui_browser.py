@@ -101,7 +101,8 @@ class Visit:
 
     def open(self, path: str) -> None:
         response = self.page.goto(self.base + path, wait_until="networkidle")
-        assert response is not None and response.status == 200, (path, response)
+        assert response is not None, path
+        assert response.status == 200, (path, response)
 
     def off_host(self) -> list[str]:
         return [u for u in self.requests if urlsplit(u).hostname not in ("127.0.0.1", None)]
@@ -218,7 +219,8 @@ def test_prices_table_sorts_by_a_column_both_ways(visit: Visit) -> None:
     button.focus()
     visit.page.keyboard.press("Enter")  # keyboard-reachable
     ascending = [float(v) for v in _column(visit, "blended") if v]
-    assert ascending == sorted(ascending) and len(ascending) > 2
+    assert ascending == sorted(ascending)
+    assert len(ascending) > 2
     button.click()
     descending = [float(v) for v in _column(visit, "blended") if v]
     assert descending == sorted(descending, reverse=True)
@@ -234,14 +236,17 @@ def test_prices_filters_change_the_rows_shown(visit: Visit, server: LiveServer) 
     visit.page.wait_for_url("**provider=anthropic**")
     providers = set(_column(visit, "provider"))
     total = httpx.get(server.url + "/v1/prices", params={"provider": "anthropic"}).json()["total"]
-    assert providers == {"anthropic"} and len(_column(visit, "provider")) == total < everything
+    assert providers == {"anthropic"}
+    assert len(_column(visit, "provider")) == total < everything
     # The type-to-filter box narrows the shown rows without a request.
     requests_before = len(visit.requests)
     models = _column(visit, "model")
     needle = sorted(models)[0].split()[0][:10]
     visit.page.fill("#row-filter", needle)
     shown = _column(visit, "model")
-    assert shown and all(needle in m for m in shown) and len(shown) <= len(models)
+    assert shown
+    assert all(needle in m for m in shown)
+    assert len(shown) <= len(models)
     assert visit.page.inner_text("#shown-count") == str(len(shown))
     assert len(visit.requests) == requests_before
 
@@ -251,7 +256,8 @@ def test_history_link_opens_the_offerings_price_chart(visit: Visit) -> None:
     visit.page.locator("#prices-table a:text('history')").first.click()
     visit.page.wait_for_selector(".chart[data-drawn=true]")
     shot(visit, "history")
-    assert "/ui/prices/history" in visit.page.url and visit.errors == []
+    assert "/ui/prices/history" in visit.page.url
+    assert visit.errors == []
 
 
 def test_alert_rule_is_created_and_deleted_through_the_page(
@@ -282,4 +288,5 @@ def test_alert_rule_is_created_and_deleted_through_the_page(
     row.locator("button:text('delete')").click()
     visit.page.wait_for_selector("#rules-table td.empty")
     assert httpx.get(server.url + "/v1/alert-rules", headers=headers).json()["items"] == []
-    assert visit.errors == [] and visit.off_host() == []
+    assert visit.errors == []
+    assert visit.off_host() == []

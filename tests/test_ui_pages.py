@@ -65,7 +65,8 @@ def test_page_renders_html_that_loads_nothing_from_another_host(
 
 def test_root_redirects_to_the_overview(client: httpx.Client) -> None:
     response = client.get("/", follow_redirects=False)
-    assert response.status_code == 307 and response.headers["location"] == "/ui/overview"
+    assert response.status_code == 307
+    assert response.headers["location"] == "/ui/overview"
 
 
 def test_plotly_is_served_from_the_installed_package(client: httpx.Client) -> None:
@@ -73,7 +74,8 @@ def test_plotly_is_served_from_the_installed_package(client: httpx.Client) -> No
 
     response = client.get("/ui/vendor/plotly.min.js")
     shipped = resources.files("plotly").joinpath("package_data", "plotly.min.js").read_bytes()
-    assert response.status_code == 200 and response.content == shipped
+    assert response.status_code == 200
+    assert response.content == shipped
     assert "max-age" in response.headers["cache-control"]
 
 
@@ -85,7 +87,8 @@ def test_unknown_assets_are_404_not_files_outside_the_package(client: httpx.Clie
 
 def test_gpu_series_route_matches_the_rates_it_summarises(client: httpx.Client) -> None:
     body = client.get("/v1/gpu-rates/series", params={"gpu": "H100-SXM-80GB"}).json()
-    assert body["unit"] == "usd_per_gpu_hour" and body["items"]
+    assert body["unit"] == "usd_per_gpu_hour"
+    assert body["items"]
     current = client.get("/v1/gpu-rates", params={"gpu": "H100-SXM-80GB", "limit": 1000}).json()[
         "items"
     ]
@@ -102,12 +105,14 @@ def test_gpu_series_route_matches_the_rates_it_summarises(client: httpx.Client) 
 
 def test_gpu_series_rejects_an_unknown_gpu_with_a_422(client: httpx.Client) -> None:
     response = client.get("/v1/gpu-rates/series", params={"gpu": "NOPE-1GB"})
-    assert response.status_code == 422 and "unknown GPU" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "unknown GPU" in response.json()["detail"]
 
 
 def test_bad_page_filters_are_a_422_naming_the_parameter(client: httpx.Client) -> None:
     response = client.get("/ui/curves", params={"interval": "year"})
-    assert response.status_code == 422 and "interval" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "interval" in response.json()["detail"]
 
 
 def test_gpu_series_caps_buckets_like_the_curves(client: httpx.Client) -> None:
@@ -120,7 +125,8 @@ def test_gpu_series_caps_buckets_like_the_curves(client: httpx.Client) -> None:
             "to": "2100-01-01",
         },
     )
-    assert response.status_code == 422 and "buckets" in response.json()["detail"]
+    assert response.status_code == 422
+    assert "buckets" in response.json()["detail"]
 
 
 def test_cost_curve_counts_other_variants_only_when_asked(client: httpx.Client) -> None:

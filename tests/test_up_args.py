@@ -24,13 +24,15 @@ def cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[s
 
 def test_up_refuses_a_missing_replay_directory(tmp_path: Path) -> None:
     result = cli("up", "--replay", str(tmp_path / "nope"), tmp_path=tmp_path)
-    assert result.returncode == 2 and "--replay" in result.stderr
+    assert result.returncode == 2
+    assert "--replay" in result.stderr
     assert not (tmp_path / "data").exists(), "nothing may start on bad input"
 
 
 def test_up_all_dates_needs_replay(tmp_path: Path) -> None:
     result = cli("up", "--all-dates", tmp_path=tmp_path)
-    assert result.returncode == 2 and "--all-dates" in result.stderr
+    assert result.returncode == 2
+    assert "--all-dates" in result.stderr
 
 
 def test_up_names_the_variable_when_its_port_is_taken(tmp_path: Path) -> None:
@@ -52,14 +54,17 @@ def test_up_names_the_variable_when_its_port_is_taken(tmp_path: Path) -> None:
 def test_run_flow_lists_the_flows_when_the_name_is_unknown(tmp_path: Path) -> None:
     result = cli("run-flow", "scrape-everything", tmp_path=tmp_path)
     assert result.returncode == 2
-    assert "scrape-llm-prices" in result.stderr and "gpu-benchmarks" in result.stderr
+    assert "scrape-llm-prices" in result.stderr
+    assert "gpu-benchmarks" in result.stderr
 
 
 def test_run_flow_replay_options_only_apply_to_scrapes(tmp_path: Path) -> None:
     result = cli("run-flow", "backfill", "--replay", str(tmp_path), tmp_path=tmp_path)
-    assert result.returncode == 2 and "scrape-llm-prices" in result.stderr
+    assert result.returncode == 2
+    assert "scrape-llm-prices" in result.stderr
 
 
 def test_run_flow_params_are_key_value(tmp_path: Path) -> None:
     result = cli("run-flow", "backfill", "--param", "dataset", tmp_path=tmp_path)
-    assert result.returncode == 2 and "KEY=VALUE" in result.stderr
+    assert result.returncode == 2
+    assert "KEY=VALUE" in result.stderr

@@ -133,7 +133,8 @@ def test_up_replays_into_the_prefect_ui_serves_curves_and_stops_everything_in_or
     assert httpx.get(info["prefect"].removesuffix("/api") + "/", timeout=10).status_code == 200
     output.wait_for("API: http://127.0.0.1:", proc, 60)
     health = httpx.get(f"{info['api']}/health", timeout=10)
-    assert health.status_code == 200 and health.json()["database"] == "ok"
+    assert health.status_code == 200
+    assert health.json()["database"] == "ok"
     output.wait_for("first scrape completed", proc, STARTUP_TIMEOUT_S)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while len(runs := _completed_scrapes(info["prefect"])) < 2:
@@ -150,7 +151,8 @@ def test_up_replays_into_the_prefect_ui_serves_curves_and_stops_everything_in_or
         ).json()
         assert {"markdown", "table"} <= {a["type"] for a in artifacts}, run["name"]
     curve = httpx.get(f"{info['api']}/v1/cost-curve", params={"tier": "frontier"}, timeout=30)
-    assert curve.status_code == 200 and curve.json()["points"], curve.text
+    assert curve.status_code == 200, curve.text
+    assert curve.json()["points"], curve.text
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(90) == 0, output.text()

@@ -46,7 +46,7 @@ def test_a_broken_vllm_without_an_importable_module_says_both_failed(
     (tmp_path / "vllm").chmod(0o755)
     (tmp_path / "python").symlink_to(sys.executable)
     monkeypatch.delenv("PYTHONPATH", raising=False)
-    with pytest.raises(_vllm.VllmError, match="(?s)PackageNotFoundError.*import vllm. failed too"):
+    with pytest.raises(_vllm.VllmError, match=r"(?s)PackageNotFoundError.*import vllm. failed too"):
         _vllm.launcher(str(tmp_path / "vllm"))
 
 
@@ -57,8 +57,10 @@ def test_the_tiny_model_tokenizes_every_prompt_word_to_one_token(tmp_path: Path)
     vocab = tokenizer["model"]["vocab"]
     assert tokenizer["pre_tokenizer"] == {"type": "WhitespaceSplit"}
     prompt = sample_requests(1, 64, 8, range_ratio=1.0)[0].prompt
-    assert all(word in vocab for word in prompt.split()) and len(prompt.split()) == 64
-    assert set(PROMPT_WORDS) <= set(vocab) and config["vocab_size"] == len(vocab)
+    assert all(word in vocab for word in prompt.split())
+    assert len(prompt.split()) == 64
+    assert set(PROMPT_WORDS) <= set(vocab)
+    assert config["vocab_size"] == len(vocab)
     assert sorted(vocab.values()) == list(range(len(vocab)))
     # vLLM's CPU attention kernels refuse head_dim 16 ("Unsupported CPU attention").
     assert config["head_dim"] == config["hidden_size"] // config["num_attention_heads"] == 64

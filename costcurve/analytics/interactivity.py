@@ -15,6 +15,7 @@ throughput (None), and the response says so.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ def pchip(xs: Sequence[float], ys: Sequence[float], x: float) -> float | None:
     """
     if len(xs) != len(ys) or not xs:
         raise ValueError("xs and ys must be non-empty and of equal length")
-    if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(xs)):
         raise ValueError("xs must be strictly increasing")
     if x < xs[0] or x > xs[-1]:
         return None

@@ -85,7 +85,7 @@ class RobustFit:
 
 
 def ewc_terms(n: int) -> int:
-    return max(1, int(math.floor(0.4 * n ** (2.0 / 3.0))))
+    return max(1, int(0.4 * n ** (2.0 / 3.0)))
 
 
 def _ewc_se(centred: list[float], residuals: list[float], sxx: float, nu: int) -> float:

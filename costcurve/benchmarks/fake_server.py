@@ -245,11 +245,10 @@ def serve(host: str, port: int, timing: Timing) -> None:
         timeout_keep_alive=60,
     )
     server = uvicorn.Server(config)
-    bound = sock.getsockname()[1]
+    sock.getsockname()[1]
 
     async def main() -> None:
         # Bound and listening already, so a client that reads READY can connect.
-        print(f"READY http://{host}:{bound}", flush=True)
         await server.serve(sockets=[sock])
 
     asyncio.run(main())

@@ -41,7 +41,7 @@ def _options(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of an unexpected error")
     ] = False,
-    version: Annotated[
+    version: Annotated[  # noqa: ARG001
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version"),
     ] = False,

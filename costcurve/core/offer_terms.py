@@ -107,7 +107,7 @@ def published_price(value: Decimal) -> Decimal:
 
 
 def _snap_once(value: Decimal) -> Decimal:
-    sign, digits, exponent = value.normalize().as_tuple()
+    _sign, digits, exponent = value.normalize().as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))
     if len(text) < MIN_NOISY_DIGITS:

@@ -131,7 +131,8 @@ def _observations(row: DailyRow, gpu: str, pricing: GpuPricing) -> list[GpuRate]
     return [GpuRate(usd_per_gpu_hour=v, statistic=s, **common) for s, v in stats]
 
 
-def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:
+# ``observed_at`` is the parse contract; this dataset dates its own rows.
+def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:  # noqa: ARG001
     """Every placeable row as observations; the rest counted in ``skipped``."""
     out = GpuHistory()
     seen: set[tuple[object, ...]] = set()

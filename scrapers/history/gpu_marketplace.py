@@ -74,7 +74,8 @@ def _snapshots(raw: bytes) -> list[Snapshot]:
     return out
 
 
-def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:
+# ``observed_at`` is the parse contract; this dataset dates its own rows.
+def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:  # noqa: ARG001
     """The per-provider min and average of every snapshot line of one JSONL file."""
     out = GpuHistory()
     for snap in _snapshots(raw):

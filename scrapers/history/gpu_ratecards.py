@@ -79,7 +79,8 @@ def _rate(gpu: str, provider: str, value: Decimal, statistic: str, at: datetime)
     )
 
 
-def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:
+# ``observed_at`` is the parse contract; this dataset dates its own rows.
+def parse(raw: bytes, *, observed_at: datetime | None = None) -> GpuHistory:  # noqa: ARG001
     reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
     missing = [c for c in _REQUIRED if c not in (reader.fieldnames or ())]
     if missing:

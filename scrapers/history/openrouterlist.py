@@ -166,7 +166,8 @@ def _seen_through(model_id: str, entry: dict[str, Any]) -> datetime | None:
     return None if last_seen is None else utc(_day(last_seen, f"{model_id} last_seen"))
 
 
-def parse(raw: bytes, *, observed_at: datetime | None = None) -> list[HistoryItem]:
+# ``observed_at`` is the parse contract; this dataset dates its own rows.
+def parse(raw: bytes, *, observed_at: datetime | None = None) -> list[HistoryItem]:  # noqa: ARG001
     """Every dated price in the document; ``observed_at`` is unused (points carry dates)."""
     doc = _document(raw)
     items = [

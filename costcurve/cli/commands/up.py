@@ -268,7 +268,7 @@ def register(app: typer.Typer) -> None:
         options = _options(replay, all_dates, run_now)
         stop = threading.Event()
 
-        def _request_stop(signum: int, frame: FrameType | None) -> None:
+        def _request_stop(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
             stop.set()
 
         signal.signal(signal.SIGTERM, _request_stop)
