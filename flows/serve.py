@@ -33,7 +33,11 @@ def main(argv: list[str] | None = None) -> int:
         for deployment in deployments:
             if deployment.name in SCRAPES:
                 deployment.apply()
-                cast(FlowRun, run_deployment(f"{deployment.name}/{deployment.name}", timeout=0))
+                run = cast(
+                    FlowRun, run_deployment(f"{deployment.name}/{deployment.name}", timeout=0)
+                )
+                # `costcurve up` relays this process's stdout to the person who started it.
+                print(f"started {deployment.name}: flow run {run.name} ({run.id})", flush=True)  # noqa: T201
     # The runner stops gracefully on SIGTERM (prefect.runner.Runner.handle_sigterm)
     # and pauses the schedules it served; the next serve resumes them.
     serve(*deployments, print_starting_message=False)

@@ -245,10 +245,12 @@ def serve(host: str, port: int, timing: Timing) -> None:
         timeout_keep_alive=60,
     )
     server = uvicorn.Server(config)
-    sock.getsockname()[1]
+    bound = sock.getsockname()[1]
 
     async def main() -> None:
         # Bound and listening already, so a client that reads READY can connect.
+        # stdout is this process's protocol with its parent (running_fake_server).
+        print(f"READY http://{host}:{bound}", flush=True)  # noqa: T201
         await server.serve(sockets=[sock])
 
     asyncio.run(main())
