@@ -40,7 +40,7 @@ from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.ingest import ingest
 from db.migrate import upgrade
-from db.pipeline import ensure_source
+from db.pipeline import SourceRow, ensure_source
 
 SOURCE = "bench-alerts"
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
@@ -110,7 +110,9 @@ def main(alerts: int = 20, extra_rules: int = 0) -> None:
         channel = f"json://127.0.0.1:{receiver.port}/hook"
         key_id = create_key(engine, "bench").id
         with engine.begin() as conn:
-            ensure_source(conn, slug=SOURCE, kind="gpu_rate", url=None, listing_complete=False)
+            ensure_source(
+                conn, SourceRow(slug=SOURCE, kind="gpu_rate", url=None, listing_complete=False)
+            )
             add_rule(conn, key_id, "H100-SXM-80GB", channel)
             for _ in range(extra_rules):
                 add_rule(conn, key_id, "L40S-48GB", channel)  # no L40S price: never fires

@@ -44,7 +44,7 @@ def costcurve_months(gpu: str = "H100-SXM-80GB") -> dict[str, tuple[Decimal, int
         values = [Decimal(d["usd_per_gpu_hour"]) for d in days]  # type: ignore[arg-type]
         providers = {c["provider"] for d in days for c in d["contributors"]}  # type: ignore[attr-defined]
         out[month] = (
-            (sum(values) / len(values)).quantize(Decimal("0.0001")),
+            (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.0001")),
             len(providers),
             len(days),
         )

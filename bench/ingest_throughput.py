@@ -19,13 +19,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import Engine
 
 from costcurve.core.observations import LlmPrice
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
 from db.ingest import ingest
 from db.migrate import upgrade
-from db.pipeline import ensure_source
+from db.pipeline import SourceRow, ensure_source
 
 T0 = datetime(2026, 8, 1, tzinfo=UTC)
 
@@ -49,7 +50,7 @@ def snapshot(n: int, at: datetime, changed_every: int = 0) -> list[LlmPrice]:
     return out
 
 
-def timed_ingest(engine, observations: list[LlmPrice]) -> tuple[float, dict]:
+def timed_ingest(engine: Engine, observations: list[LlmPrice]) -> tuple[float, dict[str, int]]:
     start = time.perf_counter()
     with engine.begin() as conn:
         result = ingest(conn, "bench", observations, listing_complete=True)
@@ -97,7 +98,7 @@ def main() -> None:
         upgrade(url)
         engine = make_engine(url)
         with engine.begin() as conn:
-            ensure_source(conn, slug="bench", kind="llm_price", listing_complete=True)
+            ensure_source(conn, SourceRow(slug="bench", kind="llm_price", listing_complete=True))
         first = snapshot(n, T0)
         second = snapshot(n, T0 + timedelta(days=1), changed_every=10)
         copy_s = min(timed_copy(pg.admin_dsn("bench"), first) for _ in range(3))

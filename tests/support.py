@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from costcurve.core.observations import date_from_filename, utc
+from costcurve.core.observations import LlmPrice, Observation, date_from_filename, utc
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("COSTCURVE_SHARED_DIR", REPO.parent / "shared")).resolve()
@@ -65,6 +65,13 @@ def parse_recorded(source: str, path: Path) -> list:
     from scrapers.registry import parse_source
 
     return parse_source(source, path.read_bytes(), observed_at=observed_at_for(path))
+
+
+def only_llm(observations: list[Observation]) -> list[LlmPrice]:
+    """Narrow an LLM source's observations to ``LlmPrice``, failing if any is not one."""
+    prices = [o for o in observations if isinstance(o, LlmPrice)]
+    assert len(prices) == len(observations), "an LLM source returned a non-LlmPrice observation"
+    return prices
 
 
 def llm_by_key(observations: list) -> dict:

@@ -12,8 +12,8 @@ from costcurve.analytics.curves import tier_cost_curve
 from costcurve.analytics.tiers import apply_membership
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _utc(year: int, month: int, day: int) -> datetime:
+    return datetime(year, month, day, tzinfo=UTC)
 
 
 def test_pareto_keeps_only_models_no_cheaper_model_matches() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +21,7 @@ DAY1 = datetime(2026, 3, 1, tzinfo=UTC)
 GPU = "H100-SXM-80GB"
 
 
-def versions(rows: list[dict[str, object]]) -> pl.DataFrame:
+def versions(rows: Sequence[Mapping[str, object]]) -> pl.DataFrame:
     """Versions seen at DAY1 00:00 and open, unless a row says otherwise."""
     base = {
         "version_id": 0,
@@ -35,7 +36,7 @@ def versions(rows: list[dict[str, object]]) -> pl.DataFrame:
         "valid_to": None,
         "last_seen_at": DAY1,
     }
-    filled = [base | {"version_id": i} | r for i, r in enumerate(rows)]
+    filled = [{**base, "version_id": i, **r} for i, r in enumerate(rows)]
     frame = pl.DataFrame(
         filled,
         schema_overrides={
@@ -47,7 +48,7 @@ def versions(rows: list[dict[str, object]]) -> pl.DataFrame:
     return frame.with_columns(pl.col("usd_per_gpu_hour").cast(pl.Decimal(38, 12)))
 
 
-def day_prints(frame: pl.DataFrame, method: IndexMethod | None = None, days: int = 1) -> list:  # type: ignore[type-arg]
+def day_prints(frame: pl.DataFrame, method: IndexMethod | None = None, days: int = 1) -> list:
     prints = compute_prints(frame, "day", DAY1, DAY1 + timedelta(days=days), method)
     return [p for p in prints if p.segment == "all"]
 

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from costcurve.analytics.curves import Interval
 from costcurve.analytics.deflation import exponential_fit, trend_band
 from costcurve.analytics.gpu_series import gpu_rate_series
 
@@ -65,12 +66,12 @@ def _brute_force(versions: pl.DataFrame, as_of: datetime) -> dict[str, list[floa
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), interval=st.sampled_from(["day", "week", "month"]))
 def test_each_bucket_holds_the_min_median_and_count_of_the_rates_in_effect_at_its_end(
-    seed: int, interval: str
+    seed: int, interval: Interval
 ) -> None:
     versions = _versions(seed)
     series = gpu_rate_series(
         versions, interval=interval, start=date(2025, 1, 1), end=date(2025, 4, 30)
-    )  # type: ignore[arg-type]
+    )
     seen = set()
     for row in series.iter_rows(named=True):
         live = _brute_force(versions, row["as_of"])[row["pricing"]]

@@ -103,7 +103,7 @@ def test_per_benchmark_deflation_answers(
 
 
 def test_blend_ratio_changes_the_prices_and_rejects_nonsense(api: httpx.Client) -> None:
-    params = {"benchmark": "ECI", "threshold": 125}
+    params: dict[str, str | int] = {"benchmark": "ECI", "threshold": 125}
     three = api.get("/v1/deflation", params=params).json()
     even = api.get("/v1/deflation", params={**params, "blend": "1:1"}).json()
     assert three["blend"] == "3:1"

@@ -121,7 +121,7 @@ def test_current_prices_filter_by_provider_and_paginate(api: httpx.Client) -> No
 
 
 def test_prices_by_tier_only_return_models_of_that_tier(api: httpx.Client) -> None:
-    params = {"tier": "frontier", "limit": 1000, "include_stale": "true"}
+    params: dict[str, str | int] = {"tier": "frontier", "limit": 1000, "include_stale": "true"}
     items = api.get("/v1/prices", params=params).json()["items"]
     assert items
     assert all(i["tier"] == "frontier" for i in items)

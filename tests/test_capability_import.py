@@ -121,7 +121,9 @@ def test_effort_suffixes_and_display_names_resolve_to_catalog_models(loaded: Eng
                     "WHERE source_model_id IN ('o3-mini-2025-01-31_high', "
                     "'claude-3-5-sonnet-20240620', 'Claude 3.5 Sonnet (20241022)', 'gpt-4-0314')"
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     assert slugs["o3-mini-2025-01-31_high"] == "o3-mini"
     assert slugs["claude-3-5-sonnet-20240620"] == "claude-3.5-sonnet"
@@ -136,8 +138,12 @@ def test_match_rate_and_unresolved_names_account_for_every_row(loaded: Engine) -
     unresolved = unresolved_score_names(loaded)
     for source, rate in rates.items():
         missing = sum(n for s, _, n, _, _ in unresolved if s == source)
-        assert rate["rows"] - rate["resolved_rows"] == missing
-        assert 0 < rate["match_rate"] < 1
+        rows, resolved, match_rate = rate["rows"], rate["resolved_rows"], rate["match_rate"]
+        assert isinstance(rows, int)
+        assert isinstance(resolved, int)
+        assert isinstance(match_rate, float)
+        assert rows - resolved == missing
+        assert 0 < match_rate < 1
 
 
 def test_cli_imports_report_counts_and_list_unresolved_names(db_url: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -23,7 +23,7 @@ DATES = [date(2023, 6, 30), date(2024, 7, 31), date(2026, 3, 31)]
 
 
 @pytest.fixture(scope="module")
-def membership(pg: EmbeddedPostgres) -> Iterator[pl.DataFrame]:
+def membership(pg: EmbeddedPostgres) -> pl.DataFrame:
     require_shared(DATASETS / "capability")
     pg.ensure_database("capability_tiers", template=TEMPLATE)
     engine: Engine = make_engine(pg.url("capability_tiers"))
@@ -64,7 +64,7 @@ def test_models_without_scores_keep_their_static_label_flagged(membership: pl.Da
 
 
 def _catalog(**overrides: list[object]) -> pl.DataFrame:
-    base: dict[str, list[object]] = {
+    base: dict[str, Sequence[object]] = {
         "model": ["top", "near", "mid", "low", "small-open", "big-open", "guard", "unscored"],
         "release_date": [date(2024, 1, 1)] * 8,
         "open_weights": [False, False, False, False, True, True, True, False],

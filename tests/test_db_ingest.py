@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, func, select, text
+from sqlmodel import col
 
 from db.ingest import ingest
 from db.models import LlmPriceVersion, PipelineRun
@@ -29,7 +30,7 @@ def price(model: str, inp: str, out: str, at: datetime, **kw: object) -> LlmPric
         output_usd_per_mtok=Decimal(out),
         observed_at=at,
         source_url="https://openrouter.ai/api/v1/models",
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 
@@ -41,13 +42,14 @@ def run(engine: Engine, observations: list[LlmPrice], *, complete: bool = True):
 
 def versions(engine: Engine) -> list[tuple]:
     with engine.connect() as conn:
-        return conn.execute(
+        rows = conn.execute(
             text(
                 "SELECT o.provider_model_id, v.input_usd_per_mtok, v.valid_from, v.valid_to "
                 "FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id "
                 "ORDER BY 1, 3"
             )
         ).all()
+    return [tuple(row) for row in rows]
 
 
 def test_ingesting_the_same_snapshot_twice_changes_nothing(engine: Engine) -> None:
@@ -185,9 +187,13 @@ def test_parse_error_fails_the_run_and_leaves_every_current_price_open(engine: E
         ingest_raw(engine, "openrouter", b"<html>Just a moment...</html>", observed_at=T1)
     assert all(valid_to is None for *_, valid_to in versions(engine))
     with engine.connect() as conn:
-        status, error = conn.execute(
-            select(PipelineRun.status, PipelineRun.error).order_by(PipelineRun.id.desc())  # type: ignore[attr-defined]
-        ).first()  # type: ignore[misc]
+        row = conn.execute(
+            select(col(PipelineRun.status), col(PipelineRun.error)).order_by(
+                col(PipelineRun.id).desc()
+            )
+        ).first()
+    assert row is not None
+    status, error = row
     assert status == "failed"
     assert "openrouter" in error
 

@@ -76,7 +76,7 @@ def test_gpu_daily_import_versions_every_row_under_its_own_source(store: Engine)
     assert daily.result.skipped == 0
     assert not daily.skipped
     with store.connect() as conn:
-        kinds = dict(conn.execute(text("SELECT slug, kind FROM source")).all())
+        kinds = dict(conn.execute(text("SELECT slug, kind FROM source")).tuples().all())
         offering_sources = {
             r[0] for r in conn.execute(text("SELECT DISTINCT source FROM gpu_offering"))
         }
@@ -167,11 +167,14 @@ def test_h100_on_demand_index_is_a_daily_series_with_contributors(api: httpx.Cli
 
 def test_structural_break_changes_contributors_not_the_price_level(api: httpx.Client) -> None:
     points = {
-        p["date"]: p
+        str(p["date"]): p
         for p in _series(api, tenor="on_demand", **{"from": "2026-05-01", "to": "2026-05-16"})
     }
     before, after = points["2026-05-07"], points["2026-05-11"]
-    assert set(before["providers"]) != set(after["providers"])  # type: ignore[arg-type]
+    before_providers, after_providers = before["providers"], after["providers"]
+    assert isinstance(before_providers, list)
+    assert isinstance(after_providers, list)
+    assert set(before_providers) != set(after_providers)
     assert int(str(after["contributor_count"])) < int(str(before["contributor_count"]))
     # Each day of the change-over stays inside the previous day's p10-p90 band.
     days = sorted(points)
@@ -192,7 +195,7 @@ def test_aliases_resolve_and_bad_names_are_422s(api: httpx.Client) -> None:
         assert unknown.status_code == 422
         assert "H100-SXM-80GB" in unknown.json()["detail"]
     # The recorded rates are months old: list them past their freshness horizon.
-    params = {"gpu": "h100 sxm", "limit": 5, "include_stale": True}
+    params: dict[str, str | int | bool] = {"gpu": "h100 sxm", "limit": 5, "include_stale": True}
     rates = api.get("/v1/gpu-rates", params=params).json()
     assert rates["items"]
     assert {r["gpu"] for r in rates["items"]} == {"H100-SXM-80GB"}

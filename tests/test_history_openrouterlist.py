@@ -277,7 +277,7 @@ def test_backfill_openrouterlist_twice_versions_every_point_exactly_once(engine:
         kind = conn.execute(
             text("SELECT kind FROM source WHERE slug = 'openrouterlist'")
         ).scalar_one()
-    assert runs == [("succeeded", "openrouterlist", True)] * 2
+    assert [tuple(run) for run in runs] == [("succeeded", "openrouterlist", True)] * 2
     assert kind == "dataset"
 
 

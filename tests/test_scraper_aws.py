@@ -15,7 +15,12 @@ from scrapers import ParseError, aws
 from tests.support import fixture_files
 
 FILES = fixture_files("aws")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
+
+
 # The recording carries no capture date (README: ~2026-09/10).
 OBSERVED = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -28,7 +33,7 @@ def _by_key(obs: list[GpuRate]) -> dict[tuple[str | None, str | None], GpuRate]:
     return {(o.instance_type, o.region): o for o in obs}
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_aws_reads_every_entry_price_exactly(path: Path) -> None:
     by_key = _by_key(_parse(path))
     entries = [
@@ -46,7 +51,7 @@ def test_parse_aws_reads_every_entry_price_exactly(path: Path) -> None:
     assert len(by_key) == len(entries) == 51
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_aws_specific_prices(path: Path) -> None:
     by_key = _by_key(_parse(path))
     p5 = by_key[("p5.48xlarge", "us-east-1")]
@@ -69,7 +74,7 @@ def test_parse_aws_specific_prices(path: Path) -> None:
     assert by_key[("g6e.xlarge", "us-east-2")].usd_per_gpu_hour == Decimal("1.861")
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_aws_snapshot_invariants(path: Path) -> None:
     raw = path.read_bytes()
     obs = aws.parse(raw, observed_at=OBSERVED)
@@ -88,7 +93,7 @@ def test_parse_aws_snapshot_invariants(path: Path) -> None:
     }  # fmt: skip
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_aws_accepts_a_single_location_document(path: Path) -> None:
     documents = json.loads(path.read_bytes())
     one = documents["US East (Ohio)"]

@@ -16,7 +16,12 @@ from tests.support import fixture_files
 
 FILES = fixture_files("azure")
 GPU_FILES = fixture_files("azure", "*gpu_items*")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
+
+
 # The recordings carry no capture date (README: ~2026-09/10).
 OBSERVED = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -34,7 +39,7 @@ def _by_key(obs: list[GpuRate]) -> dict[tuple[str | None, str | None, str | None
     return {(o.instance_type, o.region, o.os, o.pricing): o for o in obs}
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_azure_gpu_items_or_reject_a_page_without_gpu_skus(path: Path) -> None:
     skus = {i["armSkuName"] for i in _items(path)}
     if not skus & set(azure.VM_GPUS):
@@ -44,7 +49,7 @@ def test_parse_azure_gpu_items_or_reject_a_page_without_gpu_skus(path: Path) -> 
         assert len(_parse(path)) > 50
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_reads_each_meter_price_exactly(path: Path) -> None:
     by_key = _by_key(_parse(path))
     checked = 0
@@ -61,7 +66,7 @@ def test_parse_azure_reads_each_meter_price_exactly(path: Path) -> None:
     assert checked == len(_parse(path))
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_specific_prices(path: Path) -> None:
     by_key = _by_key(_parse(path))
     nd_h100 = by_key[("Standard_ND96isr_H100_v5", "eastus", "linux", "on_demand")]
@@ -83,7 +88,7 @@ def test_parse_azure_specific_prices(path: Path) -> None:
     assert (a100.gpu, a100.usd_per_gpu_hour) == ("A100-PCIE-80GB", Decimal("0.67877"))
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_keeps_low_priority_apart_from_spot(path: Path) -> None:
     key = ("Standard_ND96amsr_A100_v4", "italynorth", "windows", "spot")
     meters = {
@@ -104,7 +109,7 @@ def _pricing(meter: str) -> str:
     return "spot" if meter.endswith(" Spot") else "on_demand"
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_never_mixes_windows_into_linux_or_spot_into_on_demand(path: Path) -> None:
     def meters(item: dict) -> tuple[str, str]:
         os = "windows" if "Windows" in item["productName"] else "linux"
@@ -123,7 +128,7 @@ def test_parse_azure_never_mixes_windows_into_linux_or_spot_into_on_demand(path:
         assert (o.os, o.pricing) in sources, o
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_snapshot_invariants(path: Path) -> None:
     raw = path.read_bytes()
     obs = azure.parse(raw, observed_at=OBSERVED)
@@ -138,7 +143,7 @@ def test_parse_azure_snapshot_invariants(path: Path) -> None:
         assert o.observed_at == OBSERVED
 
 
-@pytest.mark.parametrize("path", GPU_FILES, **IDS)
+@pytest.mark.parametrize("path", GPU_FILES, ids=_id)
 def test_parse_azure_accepts_the_api_envelope(path: Path) -> None:
     envelope = {"BillingCurrency": "USD", "Items": _items(path), "NextPageLink": None}
     assert azure.parse(json.dumps(envelope).encode(), observed_at=OBSERVED) == _parse(path)

@@ -14,7 +14,7 @@ import pytest
 from scrapers import ParseError
 from scrapers import azure_openai as source
 from scrapers.registry import parse_source
-from tests.support import fixture_files, observed_at_for, parse_recorded
+from tests.support import fixture_files, observed_at_for, only_llm, parse_recorded
 
 FILES = fixture_files("azure_openai")
 FIELDS = {"input": "input_usd_per_mtok", "output": "output_usd_per_mtok"}
@@ -76,7 +76,9 @@ def test_a_per_1k_meter_converts_exactly_and_meter_names_resolve() -> None:
     }
     out_item = item | {"meterName": "R1 Outp glbl Tokens", "retailPrice": 0.0054}
     raw = "\n".join(json.dumps(i) for i in (item, out_item)).encode()
-    (o,) = parse_source("azure_openai", raw, observed_at=observed_at_for(Path("x_2026-01-01")))
+    (o,) = only_llm(
+        parse_source("azure_openai", raw, observed_at=observed_at_for(Path("x_2026-01-01")))
+    )
     assert (o.input_usd_per_mtok, o.output_usd_per_mtok) == (Decimal("1.35"), Decimal("5.4"))
     assert (o.model, o.deployment, o.region) == ("deepseek-r1", "global", "eastus")
 

@@ -12,7 +12,11 @@ from scrapers import ParseError, coreweave
 from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("coreweave")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
+
 
 EXPECTED = {
     "coreweave_gpu-cloud-pricing_excerpt_wayback_20230921194906.html": {
@@ -36,13 +40,13 @@ def _parse(path: Path) -> list[GpuRate]:
     return coreweave.parse(path.read_bytes(), observed_at=observed_at_for(path))
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_coreweave_reads_gpu_component_prices_exactly(path: Path) -> None:
     got = {o.gpu: o.usd_per_gpu_hour for o in _parse(path)}
     assert got == {gpu: Decimal(price) for gpu, price in EXPECTED[path.name].items()}
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_coreweave_component_price_has_no_instance_price(path: Path) -> None:
     raw = path.read_bytes()
     obs = coreweave.parse(raw, observed_at=observed_at_for(path))
@@ -58,7 +62,7 @@ def test_parse_coreweave_component_price_has_no_instance_price(path: Path) -> No
         assert o.observed_at == observed_at_for(path)
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_coreweave_skips_the_row_cut_off_before_its_price(path: Path) -> None:
     assert b"Tesla V100 NVLINK" in path.read_bytes()
     assert not any(o.gpu.startswith("V100") for o in _parse(path))

@@ -12,7 +12,11 @@ from scrapers import ParseError, lambdalabs
 from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("lambda")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
+
 
 # (GPU, GPU count) -> per-GPU price, read from each recorded page.
 EXPECTED: dict[str, dict[tuple[str, int], str]] = {
@@ -47,7 +51,7 @@ def _parse(path: Path) -> list[GpuRate]:
     return lambdalabs.parse(path.read_bytes(), observed_at=observed_at_for(path))
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_lambda_reads_per_gpu_prices_exactly(path: Path) -> None:
     by_key = {(o.gpu, o.gpu_count): o for o in _parse(path)}
     for key, price in EXPECTED[path.name].items():
@@ -56,7 +60,7 @@ def test_parse_lambda_reads_per_gpu_prices_exactly(path: Path) -> None:
     assert set(by_key) == set(EXPECTED[path.name])
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_lambda_instance_price_is_per_gpu_times_count(path: Path) -> None:
     for o in _parse(path):
         assert o.usd_per_instance_hour == o.usd_per_gpu_hour * o.gpu_count
@@ -64,7 +68,7 @@ def test_parse_lambda_instance_price_is_per_gpu_times_count(path: Path) -> None:
     assert h100_8x.usd_per_instance_hour == Decimal("23.92")
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_lambda_snapshot_invariants(path: Path) -> None:
     raw = path.read_bytes()
     obs = lambdalabs.parse(raw, observed_at=observed_at_for(path))
@@ -79,7 +83,7 @@ def test_parse_lambda_snapshot_invariants(path: Path) -> None:
         assert o.observed_at == observed_at_for(path)
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_lambda_skips_v100_whose_form_factor_the_page_does_not_give(path: Path) -> None:
     assert b"Tesla V100" in path.read_bytes()
     assert not any(o.gpu.startswith("V100") for o in _parse(path))

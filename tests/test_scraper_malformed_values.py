@@ -11,7 +11,7 @@ import pytest
 
 from costcurve.core.observations import ParseError
 from scrapers.registry import parse_source
-from tests.support import fixture_files
+from tests.support import fixture_files, only_llm
 
 WHEN = datetime(2026, 8, 3, tzinfo=UTC)
 
@@ -51,7 +51,7 @@ def test_an_absurd_but_finite_price_parses_exactly_for_the_plausibility_screen(p
     raw, model_id = _with_prompt(path, "1e30")
     [obs] = [
         o
-        for o in parse_source("openrouter", raw, observed_at=WHEN)
+        for o in only_llm(parse_source("openrouter", raw, observed_at=WHEN))
         if o.provider_model_id == model_id and getattr(o, "context_tier", None) is None
     ]
     assert obs.input_usd_per_mtok is not None

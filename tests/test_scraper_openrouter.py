@@ -11,7 +11,7 @@ from costcurve.core.money import per_token_to_per_mtok
 from costcurve.core.offer_terms import published_price
 from scrapers import ParseError
 from scrapers.registry import parse_source
-from tests.support import fixture_files, observed_at_for
+from tests.support import fixture_files, observed_at_for, only_llm
 
 FILES = fixture_files("openrouter")
 
@@ -23,7 +23,7 @@ def _entries(path: Path) -> list[dict]:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
 def test_parse_openrouter_prices_match_the_file_exactly(path: Path) -> None:
-    obs = parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path))
+    obs = only_llm(parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path)))
     by_id = {o.provider_model_id: o for o in obs if o.context_tier is None}
     checked = 0
     for entry in _entries(path):
@@ -48,7 +48,7 @@ def test_parse_openrouter_prices_match_the_file_exactly(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
 def test_parse_openrouter_skips_negative_sentinel_price(path: Path) -> None:
     sentinel_ids = {e["id"] for e in _entries(path) if Decimal(e["pricing"]["prompt"]) < 0}
-    obs = parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path))
+    obs = only_llm(parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path)))
     assert not sentinel_ids & {o.provider_model_id for o in obs}
     for o in obs:
         for price in (o.input_usd_per_mtok, o.output_usd_per_mtok, o.cached_input_usd_per_mtok):
@@ -58,8 +58,8 @@ def test_parse_openrouter_skips_negative_sentinel_price(path: Path) -> None:
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name if p else "absent")
 def test_parse_openrouter_flags_free_models_and_is_deterministic(path: Path) -> None:
     raw = path.read_bytes()
-    first = parse_source("openrouter", raw, observed_at=observed_at_for(path))
-    second = parse_source("openrouter", raw, observed_at=observed_at_for(path))
+    first = only_llm(parse_source("openrouter", raw, observed_at=observed_at_for(path)))
+    second = only_llm(parse_source("openrouter", raw, observed_at=observed_at_for(path)))
     assert first == second
     keys = Counter(o.offering_key() for o in first)
     assert max(keys.values()) == 1, "offering keys must be unique within a snapshot"
@@ -72,7 +72,7 @@ def test_parse_openrouter_flags_free_models_and_is_deterministic(path: Path) -> 
 
 def test_parse_openrouter_long_context_overrides_become_context_tiers() -> None:
     path = next(p for p in FILES if p and "2026-08-03" in p.name)
-    obs = parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path))
+    obs = only_llm(parse_source("openrouter", path.read_bytes(), observed_at=observed_at_for(path)))
     tiers = {o.context_tier: o for o in obs if o.provider_model_id == "qwen/qwen3.7-flash"}
     assert set(tiers) == {None, ">32k", ">256k"}
     assert tiers[">256k"].input_usd_per_mtok == Decimal("0.2")

@@ -15,7 +15,11 @@ from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("runpod")
 GRAPHQL = fixture_files("runpod", "graphql_*.json")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
+
 
 # (pricing, GPU) -> price, read from each recorded file.
 EXPECTED: dict[str, dict[tuple[str, str], str]] = {
@@ -88,15 +92,15 @@ def _parse(path: Path) -> list[GpuRate]:
     return runpod.parse(path.read_bytes(), observed_at=observed_at_for(path))
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_runpod_reads_listed_prices_exactly(path: Path) -> None:
     obs = _parse(path)
-    by_key = {(o.pricing, o.gpu): o.usd_per_gpu_hour for o in obs}
+    by_key: dict[tuple[str, str], Decimal] = {(o.pricing, o.gpu): o.usd_per_gpu_hour for o in obs}
     for key, price in EXPECTED[path.name].items():
         assert by_key[key] == Decimal(price), key
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_runpod_snapshot_invariants(path: Path) -> None:
     raw = path.read_bytes()
     obs = runpod.parse(raw, observed_at=observed_at_for(path))
@@ -114,9 +118,11 @@ def test_parse_runpod_snapshot_invariants(path: Path) -> None:
         assert o.statistic is None
 
 
-@pytest.mark.parametrize("path", GRAPHQL, **IDS)
+@pytest.mark.parametrize("path", GRAPHQL, ids=_id)
 def test_parse_runpod_graphql_matches_every_nonzero_price_in_the_file(path: Path) -> None:
-    by_key = {(o.pricing, o.gpu): o.usd_per_gpu_hour for o in _parse(path)}
+    by_key: dict[tuple[str, str], Decimal] = {
+        (o.pricing, o.gpu): o.usd_per_gpu_hour for o in _parse(path)
+    }
     entries = {e["id"]: e for e in json.loads(path.read_bytes())}
     h100 = entries["NVIDIA H100 80GB HBM3"]
     checked = 0
@@ -135,7 +141,7 @@ def test_parse_runpod_graphql_matches_every_nonzero_price_in_the_file(path: Path
     assert ("on_demand", "A100-SXM-40GB") not in by_key
 
 
-@pytest.mark.parametrize("path", GRAPHQL, **IDS)
+@pytest.mark.parametrize("path", GRAPHQL, ids=_id)
 def test_parse_runpod_skips_mig_slices_and_uncatalogued_types(path: Path) -> None:
     names = {e["id"] for e in json.loads(path.read_bytes())}
     assert any("MIG" in n for n in names)
@@ -154,7 +160,9 @@ def test_parse_runpod_accepts_the_full_graphql_envelope() -> None:
 def test_runpod_h100_secure_price_rises_between_captures() -> None:
     prices = {}
     for path in GRAPHQL:
-        by_key = {(o.pricing, o.gpu): o.usd_per_gpu_hour for o in _parse(path)}
+        by_key: dict[tuple[str, str], Decimal] = {
+            (o.pricing, o.gpu): o.usd_per_gpu_hour for o in _parse(path)
+        }
         prices[path.name[17:27]] = by_key[("on_demand", "H100-SXM-80GB")]
     assert prices["2026-08-03"] == Decimal("2.99")
     assert prices["2026-08-05"] == Decimal("3.29")

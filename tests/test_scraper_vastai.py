@@ -16,7 +16,10 @@ from scrapers import ParseError, vastai
 from tests.support import fixture_files, observed_at_for
 
 FILES = fixture_files("vastai")
-IDS = {"ids": lambda p: p.name if p else "absent"}
+
+
+def _id(path: Path | None) -> str:
+    return path.name if path else "absent"
 
 
 def _parse(path: Path) -> list[GpuRate]:
@@ -56,7 +59,7 @@ def _recompute(path: Path) -> dict[tuple[str, str, str], tuple[Decimal, int]]:
     return out
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_vastai_aggregates_match_an_independent_recomputation(path: Path) -> None:
     obs = _parse(path)
     got = {(o.gpu, o.pricing, o.statistic): (o.usd_per_gpu_hour, o.offer_count) for o in obs}
@@ -81,9 +84,11 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_vastai_h100_statistics(path: Path) -> None:
-    got = {(o.gpu, o.pricing, o.statistic): o for o in _parse(path)}
+    got: dict[tuple[str, str, str | None], GpuRate] = {
+        (o.gpu, o.pricing, o.statistic): o for o in _parse(path)
+    }
     for key, (price, count) in EXPECTED[path.name].items():
         assert got[key].usd_per_gpu_hour == Decimal(price), key
         assert got[key].offer_count == count
@@ -98,13 +103,15 @@ def test_parse_vastai_drops_offers_below_min_reliability() -> None:
     ]
     flaky = [o for o in cheap_flaky if o["reliability2"] < 0.95]
     assert flaky, "the recording has an H100 SXM on-demand offer below 0.95"
-    got = {(o.gpu, o.pricing, o.statistic): o for o in _parse(path)}
+    got: dict[tuple[str, str, str | None], GpuRate] = {
+        (o.gpu, o.pricing, o.statistic): o for o in _parse(path)
+    }
     floor = got[("H100-SXM-80GB", "on_demand", "min")].usd_per_gpu_hour
     assert any(Decimal(str(o["dph_total"])) / o["num_gpus"] < floor for o in flaky)
     assert Decimal("0.95") == vastai.MIN_RELIABILITY
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_vastai_never_reports_bid_offers_as_on_demand(path: Path) -> None:
     on_demand_prices = {
         Fraction(str(o["dph_total"])) / o["num_gpus"]
@@ -122,7 +129,7 @@ def test_parse_vastai_never_reports_bid_offers_as_on_demand(path: Path) -> None:
     assert set(pricings) == {"on_demand", "spot"}
 
 
-@pytest.mark.parametrize("path", FILES, **IDS)
+@pytest.mark.parametrize("path", FILES, ids=_id)
 def test_parse_vastai_snapshot_invariants(path: Path) -> None:
     raw = path.read_bytes()
     obs = vastai.parse(raw, observed_at=observed_at_for(path))
@@ -134,6 +141,7 @@ def test_parse_vastai_snapshot_invariants(path: Path) -> None:
         assert o.gpu in KNOWN_GPUS
         assert o.gpu_count == 1
         assert o.statistic in {"min", "p10", "median"}
+        assert o.offer_count is not None
         assert o.offer_count >= 1
         assert o.usd_per_instance_hour is None
         assert o.observed_at == observed_at_for(path)

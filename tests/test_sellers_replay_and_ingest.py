@@ -8,7 +8,7 @@ from sqlalchemy import Engine, text
 from db.pipeline import RunSpec
 from flows.fetchers import Snapshot, read_recording, replay_plan
 from flows.steps import parse_snapshot, persist_snapshot
-from tests.support import FIXTURES, require_shared
+from tests.support import FIXTURES, only_llm, require_shared
 
 NEW_SOURCES = [
     "openrouter_endpoints",
@@ -67,7 +67,7 @@ def test_frontend_performance_is_stored_beside_the_prices_once(engine: Engine) -
         "openrouter_frontend", "meta-llama__llama-3.3-70b-instruct_stats-endpoint_2026-08-05"
     )
     observations = parse_snapshot(snapshot)
-    with_speed = [o for o in observations if o.performance is not None]
+    with_speed = [o for o in only_llm(observations) if o.performance is not None]
     for _ in range(2):  # idempotent: the second ingest adds no stat rows
         persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     with engine.connect() as conn:
@@ -119,7 +119,9 @@ def test_the_readme_speed_query_finds_the_cheapest_host_at_a_given_speed(engine:
     persist_snapshot(engine, snapshot, observations, _spec(snapshot))
     tps = 30
     fast = [
-        o for o in observations if o.performance and (o.performance.p50_throughput_tps or 0) >= tps
+        o
+        for o in only_llm(observations)
+        if o.performance and (o.performance.p50_throughput_tps or 0) >= tps
     ]
     with engine.connect() as conn:
         rows = conn.execute(

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, UniqueConstraint, text
 
 from costcurve.analytics.countable import CountOptions, countable_prices
 from costcurve.core.observations import LlmPrice
@@ -50,7 +50,7 @@ def _flags(engine: Engine) -> set[tuple[str, str, str]]:
         JOIN llm_offering o ON o.id = v.offering_id WHERE f.status = 'quarantined'
     """
     with engine.connect() as conn:
-        return {tuple(r) for r in conn.execute(text(sql))}  # type: ignore[misc]
+        return {tuple(r) for r in conn.execute(text(sql))}
 
 
 # --- variants ------------------------------------------------------------------------------
@@ -290,6 +290,7 @@ def test_ingest_versions_every_value_column_and_reports_free_and_offer_count() -
     assert "model_slug" in LLM.value_columns
     assert "model_slug" not in LLM.price_fields
     (key,) = [c for c in LLM.offering.constraints if c.name == "uq_llm_offering_key"]
+    assert isinstance(key, UniqueConstraint)
     assert LLM.key_columns == tuple(c.name for c in key.columns)
     assert {"variant", "context_tier", "modality"} <= set(LLM.key_columns)
 
