@@ -164,6 +164,9 @@ class LlmPriceVersion(SQLModel, table=True):
             postgresql_where=text("valid_to IS NULL"),
         ),
         Index("ix_llm_version_validity", "valid_from", "valid_to"),
+        # /v1/changes: newest recorded first, and each version's predecessor by its end.
+        Index("ix_llm_version_recorded", "recorded_at", "id"),
+        Index("ix_llm_version_offering_end", "offering_id", "valid_to"),
         CheckConstraint(_VERSION_CHECKS[0], name="ck_llm_version_interval"),
         CheckConstraint(_VERSION_CHECKS[1], name="ck_llm_version_change_kind"),
     )
