@@ -5,9 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Line coverage of the project's code measured by `make test` on 2026-12-02; a
+# Line coverage of the project's code was 88.45% in `make test` on 2026-12-02; a
 # change that lowers it fails the tests.
-COVERAGE_FLOOR ?= 80
+COVERAGE_FLOOR ?= 87
 
 .PHONY: run test test-engine lint format bench clean
 
