@@ -22,7 +22,10 @@ never to a specific model:
 * when one table lists the same model twice at different prices (the page shows
   several regional price lists without naming the region), the cheapest list is
   the headline (``region`` null) and each other one is kept as
-  ``region="unnamed-price-list-N"`` in ascending price order, never dropped.
+  ``region="unnamed-price-list-N"`` in ascending price order, never dropped;
+* a list at exactly half of another list of the same model is a batch table
+  shown without its label (Bedrock batch is half of on-demand): it is kept as
+  variant ``inferred-batch``, so it can never be the standard headline.
 """
 
 from __future__ import annotations
@@ -225,6 +228,7 @@ def parse(raw: bytes, *, observed_at: datetime) -> list[LlmPrice]:
         if per_1k:
             fields = _per_million(fields, reference.get(key[0]))
         groups[key].setdefault(tuple(sorted(fields.items())), (model, fields))
+    groups = _split_half_price_lists(groups)
     out = [
         _observation(key, rank, model, fields, observed_at)
         for key, lists in groups.items()
@@ -253,6 +257,29 @@ def _entries(
                 variant = _combined(base_variant, override)
                 key = (_normalised(model), variant, _deployment(row), modality)
                 yield key, model, fields, per_1k
+
+
+# Bedrock's batch price is half the on-demand price. A table that lists a model
+# again at exactly half of one of its other lists is a batch table shown without
+# its label; its prices are kept apart (never the standard headline).
+INFERRED_BATCH = "inferred-batch"
+
+
+def _is_half_of(half: dict[str, Decimal], full: dict[str, Decimal]) -> bool:
+    shared = [k for k in ("input", "output") if k in half and k in full]
+    return bool(shared) and all(half[k] * 2 == full[k] and full[k] > 0 for k in shared)
+
+
+def _split_half_price_lists(groups: Any) -> Any:
+    out: Any = defaultdict(dict)
+    for key, lists in groups.items():
+        for price_key, (model, fields) in lists.items():
+            halves = key[1] == "standard" and any(
+                _is_half_of(fields, other) for _, other in lists.values()
+            )
+            target = (key[0], INFERRED_BATCH, *key[2:]) if halves else key
+            out[target][price_key] = (model, fields)
+    return out
 
 
 def _cheapest_first(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from costcurve.core.observations import LlmPrice
 from scrapers import ParseError
 from scrapers import bedrock as source
 from tests.support import fixture_files, observed_at_for, parse_recorded
@@ -24,6 +25,7 @@ VARIANTS = {
     "latency-optimized",
     "extended-access",
     "extended-access-batch",
+    source.INFERRED_BATCH,
 }
 
 
@@ -181,3 +183,34 @@ def test_fetch_reads_the_pricing_page() -> None:
 
     with httpx.Client(transport=httpx.MockTransport(handler)) as client:
         assert source.fetch(client) == b"[]"
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_a_list_at_half_of_another_is_an_inferred_batch_never_the_standard_price(
+    path: Path,
+) -> None:
+    obs = [o for o in parse_recorded("bedrock", path) if isinstance(o, LlmPrice)]
+
+    def group(o: LlmPrice) -> tuple[object, ...]:
+        return (o.provider_model_id, o.deployment, o.modality)
+
+    standard: dict[tuple[object, ...], list[LlmPrice]] = {}
+    for o in obs:
+        if o.variant == "standard":
+            standard.setdefault(group(o), []).append(o)
+    for lists in standard.values():
+        for a in lists:
+            for b in lists:
+                assert not (
+                    a.input_usd_per_mtok is not None
+                    and b.input_usd_per_mtok is not None
+                    and a.input_usd_per_mtok * 2 == b.input_usd_per_mtok
+                    and (a.output_usd_per_mtok or 0) * 2 == (b.output_usd_per_mtok or 0)
+                ), (a, b)
+    batch = [o for o in obs if o.variant == "inferred-batch"]
+    assert batch, "the recorded page has unlabelled half-price tables"
+    for o in batch:
+        assert o.input_usd_per_mtok is not None
+        assert any(
+            s.input_usd_per_mtok == o.input_usd_per_mtok * 2 for s in standard.get(group(o), [])
+        ), o
