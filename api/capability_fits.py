@@ -76,10 +76,18 @@ def monthly_series(
     engine: Engine, versions: pl.DataFrame, tier: str, query: CurveQuery, ratio: BlendRatio
 ) -> pl.DataFrame:
     """A tier's cheapest monthly price over the observed months (date, price, model)."""
-    start, end = query.window
     frame = versions.filter(pl.col("tier") == tier)
     if frame.is_empty():
         return pl.DataFrame(schema={"date": pl.Datetime("us", "UTC"), "price": pl.Float64})
+    kept = observed_monthly(engine, frame, query, ratio)
+    return kept.select(date=pl.col("as_of"), price=pl.col("min"), model=pl.col("cheapest_model"))
+
+
+def observed_monthly(
+    engine: Engine, frame: pl.DataFrame, query: CurveQuery, ratio: BlendRatio
+) -> pl.DataFrame:
+    """The monthly curve of ``frame`` over the query's window, observed months only."""
+    start, end = query.window
     curve = tier_cost_curve(
         frame,
         interval="month",
@@ -89,8 +97,7 @@ def monthly_series(
         ratio=ratio,
         dedupe_sources=True,
     )
-    kept = observed_periods(curve, last_observed=last_observed(engine))
-    return kept.select(date=pl.col("as_of"), price=pl.col("min"), model=pl.col("cheapest_model"))
+    return observed_periods(curve, last_observed=last_observed(engine))
 
 
 def constant_capability(
@@ -157,19 +164,8 @@ def frontier_price(
     """Per observed month: the best-scoring model that has a price, and its cheapest price."""
     llm = priced_versions(engine, query)
     inputs = tier_inputs(engine, benchmark)
-    start, end = query.window
     # One "tier" per model: the per-model cheapest price in each bucket.
-    per_model = llm.with_columns(tier=pl.col("model"))
-    curve = tier_cost_curve(
-        per_model,
-        interval="month",
-        metric=query.metric,
-        start=start,
-        end=end,
-        ratio=ratio,
-        dedupe_sources=True,
-    )
-    curve = observed_periods(curve, last_observed=last_observed(engine))
+    curve = observed_monthly(engine, llm.with_columns(tier=pl.col("model")), query, ratio)
     best = best_model_series(curve, inputs.scores)
     series = best.select("date", "price", "model", "score") if best.height else best
     body: dict[str, Any] = {

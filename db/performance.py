@@ -15,21 +15,13 @@ from sqlalchemy import Connection, and_, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from costcurve.core.observations import LlmPrice, Observation
+from db.ingest_kinds import LLM as INGEST_LLM
 from db.models import LlmEndpointStat, LlmOffering
 
 _stat = LlmEndpointStat.__table__  # type: ignore[attr-defined]
 _offering = LlmOffering.__table__  # type: ignore[attr-defined]
-_KEY = (
-    "source",
-    "provider",
-    "provider_model_id",
-    "variant",
-    "context_tier",
-    "modality",
-    "deployment",
-    "region",
-    "endpoint",
-)
+# The offering identity, derived from the table like ingest derives it.
+_KEY = INGEST_LLM.key_columns
 
 
 def _offering_id(conn: Connection, price: LlmPrice) -> int | None:
