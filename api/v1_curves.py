@@ -195,7 +195,10 @@ def deflation(
     engine: EngineDep,
     tier: Tier | None = None,
     benchmark: Annotated[str | None, Query(description="Capability benchmark, e.g. ECI")] = None,
-    threshold: Annotated[float | None, Query(description="Minimum score on the benchmark")] = None,
+    threshold: Annotated[
+        float | None,
+        Query(ge=-1e6, le=1e6, allow_inf_nan=False, description="Minimum score on the benchmark"),
+    ] = None,
     metric: Metric = "blended",
     blend: Annotated[str, BlendQuery] = "3:1",
     tiers: TierRuleName = "capability",

@@ -120,3 +120,12 @@ def test_breakeven_refuses_non_finite_and_denormal_numbers(
     response = api.get("/v1/breakeven", params={"model": "llama-3.1-8b", **params})
     assert response.status_code == 422, response.text
     assert any(name in response.json()["detail"] for name in params)
+
+
+@pytest.mark.parametrize("threshold", ["inf", "nan", "1e309"])
+def test_a_non_finite_deflation_threshold_is_a_422_naming_it(
+    api: httpx.Client, threshold: str
+) -> None:
+    response = api.get("/v1/deflation", params={"benchmark": "ECI", "threshold": threshold})
+    assert response.status_code == 422, response.text
+    assert "threshold" in response.json()["detail"]

@@ -73,7 +73,7 @@ def deflation(
     start: Annotated[date | None, Query(alias="from")] = None,
     end: Annotated[date | None, Query(alias="to")] = None,
     benchmark: str | None = None,
-    threshold: float | None = None,
+    threshold: Annotated[float | None, Query(ge=-1e6, le=1e6, allow_inf_nan=False)] = None,
     exclude_reasoning: bool = False,
 ) -> HTMLResponse:
     start, end = CurveQuery(start=start, end=end).resolved().window
