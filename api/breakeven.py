@@ -36,7 +36,7 @@ from costcurve.catalog.gpus import KNOWN_GPUS
 from costcurve.core.jsonenc import dumps
 from costcurve.core.representativeness import effective_concurrency
 from db.price_selection import cheapest_standard_price
-from db.selfhost_sweeps import StoredSweep, load_sweeps
+from db.selfhost_sweeps import RateAsk, StoredSweep, load_sweeps
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])
 
@@ -132,7 +132,11 @@ def breakeven(
     context_len: Annotated[int, Query(ge=1, le=10_000_000)] = 8192,
     concurrency: Annotated[int, Query(ge=1, le=100_000)] = 16,
     include_stale: Annotated[
-        bool, Query(description="Also use API prices past their source's freshness horizon")
+        bool,
+        Query(
+            description="Also use API prices and GPU-hour rates past their source's "
+            "freshness horizon"
+        ),
     ] = False,
 ) -> Response:
     catalog = load_models()
@@ -145,7 +149,7 @@ def breakeven(
         api_offer = cheapest_standard_price(conn, model, now, include_stale=include_stale)
         if api_offer is None:
             raise HTTPException(422, detail=f"model: no current standard API price for {model!r}")
-        rate = rate_for(conn, pricing, gpu, now, owned)
+        rate = rate_for(conn, pricing, RateAsk(gpu, now, include_stale), owned)
         usd_per_gpu_hour = require_rate(rate, pricing)
         sweeps = [s for _, s in load_sweeps(conn, model=model, gpu=gpu)]
     sweep, measured_tps, measured_note = _measured(sweeps, model, gpu, interactivity)

@@ -10,7 +10,6 @@ no print for the GPU the basis is listed as unavailable with its reason.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Annotated, Any, Literal
 
@@ -26,7 +25,7 @@ from costcurve.catalog.owned_hardware import (
 )
 from costcurve.core.formulas import owned_usd_per_gpu_hour, usd_per_mtok
 from db.selfhost_costs import COST_QUANTUM
-from db.selfhost_sweeps import RATE_LOOKUPS
+from db.selfhost_sweeps import RATE_LOOKUPS, RateAsk
 
 Basis = Literal["on_demand", "spot", "community", "owned", "index"]
 RATE_QUANTUM = Decimal("1e-6")
@@ -105,29 +104,27 @@ def owned_rate(gpu: str, owned: OwnedQuery) -> dict[str, Any]:
     }
 
 
-def rate_for(
-    conn: Connection, basis: Basis, gpu: str, at: datetime, owned: OwnedQuery
-) -> dict[str, Any]:
+def rate_for(conn: Connection, basis: Basis, ask: RateAsk, owned: OwnedQuery) -> dict[str, Any]:
     """One basis's GPU-hour rate with where it came from, or null and the reason."""
     if basis == "owned":
-        return owned_rate(gpu, owned)
+        return owned_rate(ask.gpu, owned)
     lookup = RATE_LOOKUPS.get(basis)
-    when = at.isoformat().replace("+00:00", "Z")
+    when = ask.at.isoformat().replace("+00:00", "Z")
     if lookup is None:
         return {"usd_per_gpu_hour": None, "reason": f"no {basis} rate source is configured"}
-    found = lookup(conn, gpu, at)
+    found = lookup(conn, ask)
     if found is None:
         return {
             "usd_per_gpu_hour": None,
-            "reason": f"no {basis} rate for {gpu} in effect at {when}",
+            "reason": f"no {basis} rate for {ask.gpu} in effect at {when}",
         }
-    return found | {"basis": basis, "reason": None}
+    return {"basis": basis, "reason": None} | found
 
 
 def rates_for(
-    conn: Connection, gpu: str, at: datetime, owned: OwnedQuery, bases: tuple[Basis, ...]
+    conn: Connection, ask: RateAsk, owned: OwnedQuery, bases: tuple[Basis, ...]
 ) -> dict[str, dict[str, Any]]:
-    return {basis: rate_for(conn, basis, gpu, at, owned) for basis in bases}
+    return {basis: rate_for(conn, basis, ask, owned) for basis in bases}
 
 
 def cost(rate: Decimal | None, tokens_per_s_per_gpu: float | None) -> Decimal | None:

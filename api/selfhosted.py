@@ -26,7 +26,7 @@ from costcurve.core.jsonenc import dumps
 from costcurve.core.representativeness import effective_concurrency
 from db.countable_sql import GPU_NOT_EXCLUDED_SQL
 from db.selfhost_costs import USABLE_RATE_SQL, self_hosted_costs
-from db.selfhost_sweeps import StoredSweep, load_sweeps
+from db.selfhost_sweeps import RateAsk, StoredSweep, load_sweeps
 
 router = APIRouter(prefix="/v1", tags=["self-hosting"])
 
@@ -65,6 +65,9 @@ def self_hosted(
         Query(description="Tokens/s per user to quote at (repeatable, 0 < level <= 10000)"),
     ] = None,
     include_synthetic: bool = False,
+    include_stale: Annotated[
+        bool, Query(description="Also price with GPU-hour rates past their freshness horizon")
+    ] = False,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     gpu = optional_gpu_param(gpu)
@@ -78,6 +81,7 @@ def self_hosted(
             gpu=gpu,
             rate_policy=rate_policy,
             now=now,
+            include_stale=include_stale,
         )
         sweeps = load_sweeps(conn, include_synthetic=include_synthetic, model=model, gpu=gpu)
         headlines, others = [], []
@@ -87,7 +91,8 @@ def self_hosted(
                 others.append(described)
                 continue
             at = now if rate_policy == "current" else described["started_at"]
-            rates = rates_for(conn, sweep.first.gpu, at, owned, HEADLINE_BASES)
+            ask = RateAsk(sweep.first.gpu, at, include_stale)
+            rates = rates_for(conn, ask, owned, HEADLINE_BASES)
             described |= {"priced_at": at, "rates": rates}
             described["points"] = _priced_headlines(sweep, levels, rates)
             headlines.append(described)

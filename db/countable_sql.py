@@ -71,7 +71,8 @@ def horizon_seconds_expr(offering: Any) -> Any:
     )
 
 
-def stale_expr(version: Any, offering: Any, at: datetime) -> Any:
+def stale_expr(version: Any, offering: Any, at: datetime | Any) -> Any:
+    """Last seen longer ago than its source's horizon before ``at`` (an instant or a column)."""
     seconds = func.make_interval(0, 0, 0, 0, 0, 0, horizon_seconds_expr(offering))
     return (version.c.last_seen_at + seconds) < at
 

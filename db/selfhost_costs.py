@@ -15,14 +15,28 @@ a later or earlier rate is never substituted silently.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Connection, String, and_, column, or_, select, true, values
+from sqlalchemy import (
+    Connection,
+    String,
+    and_,
+    case,
+    column,
+    false,
+    literal,
+    or_,
+    select,
+    true,
+    values,
+)
 
 from costcurve.core.formulas import usd_per_mtok
 from db.benchmarks import _LATENCY_COLUMNS, _ORDER, _dec, _filters
+from db.countable_sql import excluded_expr, stale_expr
 from db.models import BenchmarkResult, GpuOffering, GpuRateVersion
 
 _b = BenchmarkResult.__table__  # type: ignore[attr-defined]
@@ -44,6 +58,61 @@ USABLE_RATE_SQL = (
 )
 
 
+def usable_rate(gpu: Any, pricing: Any, at: Any) -> list[Any]:
+    """A rate of ``gpu`` and ``pricing`` in effect at ``at`` that may price a self-hosted figure.
+
+    ``at`` may be a column (a benchmark's start) or an instant.
+    """
+    return [
+        _o.c.gpu == gpu,
+        _o.c.pricing == pricing,
+        or_(_o.c.statistic.is_(None), _o.c.statistic.in_(_USABLE_STATISTICS)),
+        or_(_o.c.os.is_(None), _o.c.os == "linux"),
+        _v.c.valid_from <= at,
+        or_(_v.c.valid_to.is_(None), _v.c.valid_to > at),
+    ]
+
+
+def left_out_reason(at: Any, *, include_stale: bool = False) -> Any:
+    """Why a usable rate is not used at ``at`` (NULL: it is used).
+
+    The screen of "which prices count": a quarantined or rejected rate, or an open
+    rate its source stopped listing longer ago than its freshness horizon. A
+    figure that would have used one says so (``cheaper_rate_left_out``).
+    """
+    stale = false() if include_stale else and_(_v.c.valid_to.is_(None), stale_expr(_v, _o, at))
+    return case(
+        (excluded_expr(_v, "gpu_rate_version_id"), literal("quarantined")),
+        (stale, literal("stale")),
+        else_=None,
+    )
+
+
+def rate_candidates(gpu: str, pricing: str, at: datetime, *, include_stale: bool = False) -> Any:
+    """Usable rates of ``gpu``/``pricing`` at ``at``, cheapest first, with ``left_reason``."""
+    return (
+        select(
+            _o.c.source,
+            _o.c.provider,
+            _o.c.region,
+            _o.c.instance_type,
+            _o.c.gpu_count,
+            _o.c.id.label("offering_id"),
+            _v.c.id.label("version_id"),
+            _v.c.usd_per_gpu_hour,
+            _v.c.valid_from,
+            _v.c.valid_to,
+            left_out_reason(at, include_stale=include_stale).label("left_reason"),
+        )
+        .select_from(_v.join(_o, _o.c.id == _v.c.offering_id))
+        .where(*usable_rate(gpu, pricing, at))
+        .order_by(*RATE_ORDER)
+    )
+
+
+# Ties: a stable, documented pick rather than whichever row comes first.
+RATE_ORDER = (_v.c.usd_per_gpu_hour, _o.c.gpu_count, _o.c.provider, _o.c.id)
+
 _RATE_COLUMNS = {
     "rate_version_id": _v.c.id,
     "rate_offering_id": _o.c.id,
@@ -59,35 +128,65 @@ _RATE_COLUMNS = {
 }
 
 
-def _priced_rows(
-    conn: Connection, where: list[Any], pricings: Sequence[str], priced_at: datetime | None
-) -> Iterable[Any]:
-    """One row per (benchmark, pricing) with the cheapest rate in effect (or nulls)."""
-    p = values(column("pricing", String), name="p").data([(x,) for x in pricings])
-    at: Any = _b.c.started_at if priced_at is None else priced_at
+@dataclass(frozen=True)
+class _Pricing:
+    pricings: Sequence[str]
+    priced_at: datetime | None  # None: each point at its run's start
+    include_stale: bool
+
+
+def _priced_rows(conn: Connection, where: list[Any], pricing: _Pricing) -> Iterable[Any]:
+    """One row per (benchmark, pricing) with the cheapest rate in effect (or nulls).
+
+    Beside it, the cheapest rate the screen left out when it is cheaper than the
+    one used (``left_*`` columns), so the answer can say what it would have been.
+    """
+    p = values(column("pricing", String), name="p").data([(x,) for x in pricing.pricings])
+    at: Any = _b.c.started_at if pricing.priced_at is None else pricing.priced_at
+    usable = usable_rate(_b.c.gpu, p.c.pricing, at)
+    reason = left_out_reason(at, include_stale=pricing.include_stale)
     rate = (
         select(*(c.label(name) for name, c in _RATE_COLUMNS.items()))
         .select_from(_v.join(_o, _o.c.id == _v.c.offering_id))
-        .where(
-            _o.c.gpu == _b.c.gpu,
-            _o.c.pricing == p.c.pricing,
-            or_(_o.c.statistic.is_(None), _o.c.statistic.in_(_USABLE_STATISTICS)),
-            or_(_o.c.os.is_(None), _o.c.os == "linux"),
-            _v.c.valid_from <= at,
-            or_(_v.c.valid_to.is_(None), _v.c.valid_to > at),
-        )
-        # Ties: a stable, documented pick rather than whichever row comes first.
-        .order_by(_v.c.usd_per_gpu_hour, _o.c.gpu_count, _o.c.provider, _o.c.id)
+        .where(*usable, reason.is_(None))
+        .order_by(*RATE_ORDER)
         .limit(1)
         .lateral("r")
     )
+    left = (
+        select(
+            _v.c.usd_per_gpu_hour.label("left_usd_per_gpu_hour"),
+            _v.c.id.label("left_version_id"),
+            reason.label("left_reason"),
+        )
+        .select_from(_v.join(_o, _o.c.id == _v.c.offering_id))
+        .where(
+            *usable,
+            reason.is_not(None),
+            or_(rate.c.usd_per_gpu_hour.is_(None), _v.c.usd_per_gpu_hour < rate.c.usd_per_gpu_hour),
+        )
+        .order_by(*RATE_ORDER)
+        .limit(1)
+        .lateral("l")
+    )
     query = (
-        select(_b, p.c.pricing, *(rate.c[name] for name in _RATE_COLUMNS))
-        .select_from(_b.join(p, true()).outerjoin(rate, true()))
+        select(_b, p.c.pricing, *(rate.c[name] for name in _RATE_COLUMNS), *left.c)
+        .select_from(_b.join(p, true()).outerjoin(rate, true()).outerjoin(left, true()))
         .where(and_(true(), *where))
         .order_by(*_ORDER, p.c.pricing)
     )
     return conn.execute(query)
+
+
+def left_out(row: Any) -> dict[str, Any] | None:
+    """The cheaper rate the screen left out of a figure, or None."""
+    if row.left_reason is None:
+        return None
+    return {
+        "usd_per_gpu_hour": row.left_usd_per_gpu_hour,
+        "version_id": row.left_version_id,
+        "reason": row.left_reason,
+    }
 
 
 def _per_gpu(throughput: Decimal, gpu_count: int) -> Decimal:
@@ -106,6 +205,7 @@ def _cost(row: Any, pricing: str, when: str) -> dict[str, Any]:
         "output_usd_per_mtok": None,
         "total_usd_per_mtok": None,
         "rate": None,
+        "cheaper_rate_left_out": left_out(row),
         "reason": None,
     }
     if rate is None:
@@ -123,6 +223,7 @@ def _cost(row: Any, pricing: str, when: str) -> dict[str, Any]:
             for key in _RATE_COLUMNS
             if key.startswith("rate_")
         },
+        "cheaper_rate_left_out": empty["cheaper_rate_left_out"],
         "reason": None,
     }
 
@@ -136,6 +237,7 @@ def self_hosted_costs(
     rate_policy: RatePolicy = "as_of",
     pricings: Sequence[str] = DEFAULT_PRICINGS,
     now: datetime | None = None,
+    include_stale: bool = False,
 ) -> list[dict[str, Any]]:
     """Every stored point with its self-hosted $/M tokens per pricing.
 
@@ -148,8 +250,10 @@ def self_hosted_costs(
     ``now``) and ``costs[pricing]`` = ``{usd_per_gpu_hour, output_usd_per_mtok,
     total_usd_per_mtok, rate: {source, provider, offering_id, version_id,
     gpu_count, region, instance_type, statistic, valid_from, valid_to},
-    reason}`` where the numbers and ``rate`` are null and ``reason`` says why
-    when no rate was in effect.
+    cheaper_rate_left_out, reason}`` where the numbers and ``rate`` are null and
+    ``reason`` says why when no usable rate was in effect. Rates pass the screen
+    (``left_out_reason``; stale ones are allowed with ``include_stale``), and
+    ``cheaper_rate_left_out`` names a cheaper rate the screen kept out.
     """
     if rate_policy not in ("as_of", "current"):
         raise ValueError(f"rate_policy must be 'as_of' or 'current', got {rate_policy!r}")
@@ -158,7 +262,7 @@ def self_hosted_costs(
     current_at = (now or datetime.now(UTC)) if rate_policy == "current" else None
     where = _filters(include_synthetic, model, gpu)
     items: dict[int, dict[str, Any]] = {}
-    for row in _priced_rows(conn, where, pricings, current_at):
+    for row in _priced_rows(conn, where, _Pricing(pricings, current_at, include_stale)):
         item = items.get(row.id)
         if item is None:
             item = items[row.id] = _describe(row, rate_policy, current_at)

@@ -4,7 +4,7 @@ A sweep is the stored points of one setup (costcurve.core.representativeness.
 sweep_key) over concurrency levels; :func:`load_sweeps` groups them and carries
 the verdict stored with them. :func:`cheapest_rate` is the rental rate a
 headline or a break-even prices with: the cheapest usable offering
-(db.selfhost_costs.USABLE_RATE_SQL) of the GPU and pricing in effect at an
+(db.selfhost_costs.usable_rate, screened by left_out_reason) of the GPU and pricing in effect at an
 instant, with its source and dates so a response can say which rate it used.
 
 Rate bases beyond the stored rental rates plug in through :data:`RATE_LOOKUPS`
@@ -20,44 +20,75 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from costcurve.core.benchmark_point import BenchmarkPoint
 from costcurve.core.representativeness import effective_concurrency, sweep_key
 from db.benchmarks import _ORDER, _b, _filters
 from db.gpu_index import index_rate
-from db.selfhost_costs import USABLE_RATE_SQL
+from db.selfhost_costs import rate_candidates
 
 RENTAL_PRICINGS = ("on_demand", "spot", "community")
-RateLookup = Callable[[Connection, str, datetime], dict[str, Any] | None]
 
 
-def cheapest_rate(conn: Connection, gpu: str, pricing: str, at: datetime) -> dict[str, Any] | None:
-    """The cheapest usable ``pricing`` rate of ``gpu`` in effect at ``at`` (None: none)."""
-    sql = f"""
-        SELECT o.source, o.provider, o.region, o.instance_type, o.gpu_count,
-               o.id AS offering_id, v.id AS version_id, v.usd_per_gpu_hour,
-               v.valid_from, v.valid_to
-        FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
-        WHERE o.gpu = :gpu AND o.pricing = :pricing AND {USABLE_RATE_SQL}
-          AND v.valid_from <= :at AND (v.valid_to IS NULL OR v.valid_to > :at)
-        ORDER BY v.usd_per_gpu_hour, o.gpu_count, o.provider, o.id LIMIT 1
+@dataclass(frozen=True)
+class RateAsk:
+    """Which GPU-hour rate a figure asks for: the GPU, the instant, and whether
+    rates past their source's freshness horizon may be used (``include_stale``)."""
+
+    gpu: str
+    at: datetime
+    include_stale: bool = False
+
+
+RateLookup = Callable[[Connection, RateAsk], dict[str, Any] | None]
+
+
+def cheapest_rate(conn: Connection, pricing: str, ask: RateAsk) -> dict[str, Any] | None:
+    """The cheapest usable, screened ``pricing`` rate of ``gpu`` in effect at ``at``.
+
+    None when there is none; only rates the screen left out: a null rate with the
+    reason. ``cheaper_rate_left_out`` names a cheaper rate the
+    screen kept out (quarantined, or stale at ``at``), so the figure says so.
     """
-    params = {"gpu": gpu, "pricing": pricing, "at": at}
-    row = conn.execute(text(sql), params).mappings().first()
-    return dict(row) if row else None
+    gpu, at = ask.gpu, ask.at
+    query = rate_candidates(gpu, pricing, at, include_stale=ask.include_stale)
+    used, cheaper = None, None
+    for row in conn.execute(query).mappings():
+        if row["left_reason"] is None:
+            used = dict(row)
+            break
+        cheaper = cheaper or row
+    left = cheaper and {
+        "usd_per_gpu_hour": cheaper["usd_per_gpu_hour"],
+        "version_id": cheaper["version_id"],
+        "reason": cheaper["left_reason"],
+    }
+    if used is None:
+        if left is None:
+            return None
+        when = at.isoformat().replace("+00:00", "Z")
+        return {
+            "usd_per_gpu_hour": None,
+            "cheaper_rate_left_out": left,
+            "reason": f"every {pricing} rate for {gpu} in effect at {when} is left out "
+            f"(the cheapest is {left['reason']})",
+        }
+    used.pop("left_reason")
+    return used | {"cheaper_rate_left_out": left}
 
 
 def _rental(pricing: str) -> RateLookup:
-    def lookup(conn: Connection, gpu: str, at: datetime) -> dict[str, Any] | None:
-        return cheapest_rate(conn, gpu, pricing, at)
+    def lookup(conn: Connection, ask: RateAsk) -> dict[str, Any] | None:
+        return cheapest_rate(conn, pricing, ask)
 
     return lookup
 
 
 # basis -> lookup; "index" is the costcurve GPU price index (docs/gpu-index.md).
 RATE_LOOKUPS: dict[str, RateLookup] = {p: _rental(p) for p in RENTAL_PRICINGS}
-RATE_LOOKUPS["index"] = index_rate
+# A published index print is screened by the index method itself (docs/gpu-index.md).
+RATE_LOOKUPS["index"] = lambda conn, ask: index_rate(conn, ask.gpu, ask.at)
 
 
 @dataclass

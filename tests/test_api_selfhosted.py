@@ -78,7 +78,9 @@ def api(store: Engine) -> Iterator[httpx.Client]:
 
 
 def test_self_hosted_prices_each_point_at_the_current_runpod_rate(api: httpx.Client) -> None:
-    body = api.get("/v1/self-hosted", params={"model": "neuralmagic/Meta-Llama-3.1-8B-FP8"}).json()
+    # The recorded rates are past their freshness horizon today: ask for them.
+    params = {"model": "neuralmagic/Meta-Llama-3.1-8B-FP8", "include_stale": "true"}
+    body = api.get("/v1/self-hosted", params=params).json()
     [item] = body["items"]
     assert item["verdict"] == "short"
     assert "10 prompts" in item["verdict_reason"]
@@ -88,6 +90,16 @@ def test_self_hosted_prices_each_point_at_the_current_runpod_rate(api: httpx.Cli
     tps = Decimal(str(item["output_tokens_per_s_per_gpu"]))
     expected = Decimal("3.29") / (tps * 3600) * 1_000_000
     assert Decimal(str(cost["output_usd_per_mtok"])) == pytest.approx(expected, rel=Decimal("1e-6"))
+
+
+def test_self_hosted_without_include_stale_names_the_stale_rate_it_left_out(
+    api: httpx.Client,
+) -> None:
+    body = api.get("/v1/self-hosted", params={"model": "neuralmagic/Meta-Llama-3.1-8B-FP8"}).json()
+    cost = body["items"][0]["costs"]["on_demand"]
+    assert (cost["usd_per_gpu_hour"], cost["output_usd_per_mtok"]) == (None, None)
+    assert cost["cheaper_rate_left_out"]["reason"] == "stale"
+    assert Decimal(str(cost["cheaper_rate_left_out"]["usd_per_gpu_hour"])) == Decimal("3.29")
 
 
 def test_self_hosted_as_of_a_run_before_any_rate_reports_why(api: httpx.Client) -> None:
@@ -116,7 +128,8 @@ def test_shipped_runs_get_no_headline_and_are_listed_with_their_reason(api: http
 def test_headline_interpolates_the_sweep_and_prices_each_basis_with_its_source(
     api: httpx.Client,
 ) -> None:
-    body = api.get("/v1/self-hosted", params={"model": SWEEP_MODEL}).json()
+    params = {"model": SWEEP_MODEL, "include_stale": "true"}  # recorded rates, months old
+    body = api.get("/v1/self-hosted", params=params).json()
     [sweep] = body["headlines"]
     assert body["interactivity_levels"] == [20, 50]
     assert sweep["verdict"] == "representative"

@@ -19,7 +19,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,10 @@ def bench_cli(*args: str, db_url: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_synthetic_run_is_priced_with_the_ingested_runpod_rate(engine: Engine) -> None:
     require_shared()
+    # The capture is replayed as seen now: months after its recording its rate is
+    # stale (tests/test_selfhost_rate_screen.py), and a stale rate prices nothing.
+    replayed = datetime.now(UTC)
+    ingest_raw(engine, "runpod", API_0728.read_bytes(), observed_at=replayed)
     with running_fake_server(ttft_ms=20, itl_ms=5) as url:
         spec = SweepSpec(
             url,
@@ -92,14 +96,13 @@ def test_synthetic_run_is_priced_with_the_ingested_runpod_rate(engine: Engine) -
         )
         points = run_benchmark_job(engine, spec)
     assert len(points) == 1
-    ingest_runpod(engine, API_0728)
     rate = secure_price("NVIDIA H100 80GB HBM3")
     with engine.connect() as conn:
         assert self_hosted_costs(conn) == []  # synthetic runs never reach published costs
         (item,) = self_hosted_costs(conn, include_synthetic=True)
         stored = conn.execute(select(BenchmarkResult)).one()
-    # The run started now (after the capture), so the capture's open version is in effect.
-    assert item["priced_at"] == stored.started_at > observed_at_for(API_0728)
+    # The run started after the replayed capture, so its open version is in effect.
+    assert item["priced_at"] == stored.started_at > replayed
     cost = item["costs"]["on_demand"]
     assert cost["usd_per_gpu_hour"] == rate
     assert cost["rate"]["provider"] == "runpod"
@@ -159,7 +162,9 @@ def test_imported_results_are_priced_as_of_their_run_or_at_current_rates(
             .order_by(col(PipelineRun.id))
         ).all()
         as_of = self_hosted_costs(conn)
-        current = self_hosted_costs(conn, rate_policy="current")
+        # "Now" a day after the last capture: months later its rates are stale.
+        soon = observed_at_for(API_0728) + timedelta(days=1)
+        current = self_hosted_costs(conn, rate_policy="current", now=soon)
         only_h200 = self_hosted_costs(conn, gpu="H200-SXM-141GB", model="qwen3.5-397b-a17b")
         rebuilt = load_points(conn, gpu="H200-SXM-141GB")
     assert [tuple(r) for r in runs] == [(3, 0), (1, 0), (0, 3)]
