@@ -150,3 +150,23 @@ def test_cost_curve_counts_other_variants_only_when_asked(client: httpx.Client) 
             assert point["min"] <= same["min"]
     page = client.get("/ui/curves", params={"variant": ["standard", extra[0]]}).text
     assert f'value="{extra[0]}" checked' in page
+
+
+def test_prices_page_says_how_many_stale_prices_it_hides_and_shows_them_marked(
+    client: httpx.Client,
+) -> None:
+    # The recorded captures are months old, so most of their prices are stale today.
+    fresh = client.get("/v1/prices", params={"limit": 1}).json()["total"]
+    every = client.get("/v1/prices", params={"limit": 1, "include_stale": "true"}).json()["total"]
+    assert every > fresh
+    page = client.get("/ui/prices").text
+    hidden = re.search(r'<span id="hidden-stale">(\d+) stale price', page)
+    assert hidden is not None
+    assert int(hidden.group(1)) == every - fresh
+    link = re.search(r'hidden: <a href="([^"]+)">show them</a>', page)
+    assert link is not None
+    assert "include_stale=true" in link.group(1)
+    shown = client.get(link.group(1).replace("&amp;", "&")).text
+    assert "hidden-stale" not in shown
+    assert f"of {every} current prices shown" in shown
+    assert 'data-key="status" data-value="stale"' in shown

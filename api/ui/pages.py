@@ -134,14 +134,26 @@ def prices(
     source: str | None = None,
     variant: str | None = None,
     include_free: bool = True,
+    include_stale: bool = False,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     if tier and tier not in TIERS:
         raise HTTPException(422, detail=f"tier: must be one of {', '.join(TIERS)} (got {tier!r})")
     filters = PriceFilter(
-        provider or None, model or None, tier or None, source or None, variant or None, include_free
+        provider or None,
+        model or None,
+        tier or None,
+        source or None,
+        variant or None,
+        include_free,
+        include_stale,
     )
     total, rows = current_prices(engine, filters, limit=PRICE_ROWS, offset=offset)
+    # Say what the default leaves out: stale rows are hidden, never silently dropped.
+    hidden_stale = 0
+    if not include_stale:
+        with_stale = replace(filters, include_stale=True)
+        hidden_stale = current_prices(engine, with_stale, limit=1)[0] - total
     for row in rows:
         inp, out = row["input_usd_per_mtok"], row["output_usd_per_mtok"]
         row["blended_usd_per_mtok"] = (
@@ -159,6 +171,9 @@ def prices(
         filters=filters,
         rows=rows,
         total=total,
+        hidden_stale=hidden_stale,
+        show_stale="/ui/prices?"
+        + data.query_string(**_price_params(replace(filters, include_stale=True))),
         offset=offset,
         tiers=TIERS,
         api="/v1/prices?" + data.query_string(**_price_params(filters)),
@@ -186,6 +201,7 @@ def _price_params(filters: PriceFilter) -> dict[str, Any]:
         "source": filters.source,
         "variant": filters.variant,
         "include_free": None if filters.include_free else False,
+        "include_stale": True if filters.include_stale else None,
     }
 
 
