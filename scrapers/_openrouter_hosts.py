@@ -12,7 +12,10 @@ that tells two endpoints of one host apart. Here:
 * ``endpoint`` is the tag (part of the offering identity), ``region`` the
   endpoint's region when OpenRouter states one;
 * ``variant`` is OpenRouter's variant (``standard`` unless it says ``free``,
-  ``nitro``...), so per-host list prices count as standard prices.
+  ``nitro``...), so per-host list prices count as standard prices; a record that
+  says nothing, or ``standard``, under a suffixed id (``x:thinking``, ``x:batch``)
+  takes the suffix's variant, the rule of the models listing
+  (``costcurve.core.offer_terms.suffix_variant``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from costcurve.core.money import per_token_to_per_mtok
+from costcurve.core.offer_terms import STANDARD, normal_variant, suffix_variant
 from scrapers.base import LlmPrice, ParseError
 
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -71,6 +75,13 @@ def _int_or_none(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
+def _variant(model_id: str, endpoint: dict[str, Any]) -> str:
+    stated = endpoint.get("variant")
+    if isinstance(stated, str) and stated.strip() and stated.strip().lower() != STANDARD:
+        return normal_variant(stated)
+    return suffix_variant(model_id)[1]
+
+
 def endpoint_price(
     source: str,
     model_id: str,
@@ -99,7 +110,7 @@ def endpoint_price(
         output_usd_per_mtok=output_price,
         cached_input_usd_per_mtok=_price(source, pricing, "input_cache_read"),
         cache_write_usd_per_mtok=_price(source, pricing, "input_cache_write"),
-        variant=str(endpoint.get("variant") or "standard"),
+        variant=_variant(model_id, endpoint),
         free=bool(endpoint.get("is_free")) or (input_price == 0 and output_price == 0),
         endpoint=tag,
         region=endpoint.get("provider_region") or None,

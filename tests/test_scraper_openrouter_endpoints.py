@@ -104,3 +104,20 @@ def test_fetch_reads_every_listed_model_into_one_json_lines_snapshot() -> None:
         ("a/one", "groq", Decimal("0.1")),
         ("b/two", "groq", Decimal("0.1")),
     ]
+
+
+@pytest.mark.parametrize("path", RAW[:1], ids=lambda p: p.name if p else "absent")
+def test_a_suffixed_model_id_gives_its_hosts_the_suffix_variant(path: Path) -> None:
+    """As in the models listing: ``x:thinking`` is model x sold on other terms."""
+    if path is None:
+        pytest.skip("recorded files absent")
+    data = _response(path)
+    suffixed = {"data": data | {"id": data["id"] + ":thinking"}}
+    obs = source.parse(json.dumps(suffixed).encode(), observed_at=observed_at_for(path))
+    assert {o.variant for o in obs} == {"thinking"}
+    assert {o.provider_model_id for o in obs} == {data["id"] + ":thinking"}
+    # A variant the endpoint record states wins over the id's suffix.
+    stated = [e | {"variant": "free"} for e in data["endpoints"]]
+    body = {"data": data | {"id": data["id"] + ":thinking", "endpoints": stated}}
+    obs = source.parse(json.dumps(body).encode(), observed_at=observed_at_for(path))
+    assert {o.variant for o in obs} == {"free"}
