@@ -77,6 +77,14 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "Recompute the precomputed cost curves.",
     ),
     DeploymentSpec(
+        "publish-gpu-index",
+        "flows/gpu_index.py:publish_gpu_index",
+        # Hourly prints close on the hour; run after the :45 GPU-rate scrape.
+        "55 * * * *",
+        PROCESS_POOL,
+        "Store the GPU index prints of recently closed periods (new or revised).",
+    ),
+    DeploymentSpec(
         "backfill",
         "flows/backfill.py:backfill",
         None,  # on demand, with a dataset parameter

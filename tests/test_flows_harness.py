@@ -13,6 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +252,35 @@ def test_run_flow_command_runs_a_replay_scrape_and_prints_its_summary(
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["sources_ok"] == ["lambda"]
     assert summary["new_versions"] > 0
+
+
+def test_publish_gpu_index_flow_stores_new_prints_once_and_reports_them(
+    flow_engine: Engine, tmp_path: Path
+) -> None:
+    from db.gpu_backfill import backfill_gpu_dataset
+    from flows.gpu_index import ARTIFACT_KEY, publish_gpu_index
+    from tests.support import DATASETS
+
+    market = DATASETS / "gpu-history" / "tugot17-primeintellect" / "summary"
+    require_shared(market)
+    [small] = list(market.glob("GH200*.jsonl.gz"))
+    (tmp_path / small.name).symlink_to(small)  # one real file, read in place
+    backfill_gpu_dataset(flow_engine, "gpu-marketplace", tmp_path)
+    with flow_engine.connect() as conn:
+        first_day = conn.execute(text("SELECT min(valid_from) FROM gpu_rate_version")).scalar_one()
+    window = {"start": first_day.date(), "end": first_day.date() + timedelta(days=3)}
+
+    state = _run(publish_gpu_index, **window)
+    assert state.is_completed(), state.message
+    first = state.result()
+    assert first["computed"] > 0
+    assert first["stored"] == first["computed"]
+    assert first["by_interval"]["day"] > 0
+    artifact = _artifacts(state.state_details.flow_run_id)[ARTIFACT_KEY]
+    assert f"| {first['stored']} |" in str(artifact.data)
+    with flow_engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM gpu_index_print")).scalar_one()
+    assert stored == first["stored"]
+
+    again = _run(publish_gpu_index, **window).result()
+    assert (again["computed"], again["stored"]) == (first["computed"], 0)  # nothing changed
