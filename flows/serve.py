@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any, cast
@@ -60,7 +61,7 @@ class GracefulRunner(Runner):
         await self.astop()
 
 
-def _on_signal(runner: GracefulRunner) -> Any:
+def _on_signal(runner: GracefulRunner) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
         runner.handle_sigterm()
 
