@@ -79,7 +79,13 @@ def _start_worker(server: PrefectServer, label: str, logs: Path) -> Child:
     return Child(f"worker {label}", argv, env, logs / f"worker-{label}.log")
 
 
-def _workers_online(server: PrefectServer) -> bool:
+def _alive(workers: list[Child]) -> None:
+    dead = [w for w in workers if not w.alive()]
+    assert not dead, f"{dead[0].name} exited:\n{dead[0].log_tail(40)}"
+
+
+def _workers_online(server: PrefectServer, children: list[Child]) -> bool:
+    _alive(children)
     workers = server.post(f"/work_pools/{PROCESS_POOL}/workers/filter", {})
     return {w["name"] for w in workers} >= {f"worker-{label}" for label in WORKERS}
 
@@ -89,7 +95,10 @@ def _runs(server: PrefectServer, deployment_id: str) -> list[dict]:
     return list(server.post("/flow_runs/filter", body))
 
 
-def _all_ended(server: PrefectServer, deployment_id: str) -> list[dict] | None:
+def _all_ended(
+    server: PrefectServer, deployment_id: str, workers: list[Child]
+) -> list[dict] | None:
+    _alive(workers)
     runs = _runs(server, deployment_id)
     ended = len(runs) == RUNS and all(r["state_type"] in TERMINAL for r in runs)
     return runs if ended else None
@@ -102,15 +111,19 @@ def test_two_workers_on_the_pool_share_the_scheduled_runs_and_execute_each_exact
     deployment_id = _deploy(server, record_file)
     workers = [_start_worker(server, label, tmp_path) for label in WORKERS]
     try:
-        wait_until(lambda: _workers_online(server), 180, "both workers heart-beating on the pool")
+        wait_until(
+            lambda: _workers_online(server, workers), 180, "both workers heart-beating on the pool"
+        )
         created = {
             server.post(f"/deployments/{deployment_id}/create_flow_run", {})["id"]
             for _ in range(RUNS)
         }
         runs = wait_until(
-            lambda: _all_ended(server, deployment_id), 300, f"{RUNS} runs ending", every_s=1
+            lambda: _all_ended(server, deployment_id, workers),
+            300,
+            f"{RUNS} runs ending",
+            every_s=1,
         )
-        assert all(w.alive() for w in workers), [w.log_tail() for w in workers]
     finally:
         for worker in workers:
             worker.stop()
