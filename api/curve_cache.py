@@ -21,6 +21,7 @@ hot results are the ones recomputed ahead of publication.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -39,6 +40,7 @@ from sqlalchemy import Engine, text
 
 from api import data_version
 from db.frame_delta import GPU, LLM, Frames, changed_since_sql, load, refresh
+from db.frames import Reader
 
 CHECK_INTERVAL_S = 0.2
 REFRESH_WAIT_S = 0.03
@@ -126,35 +128,41 @@ class _Cache:
         self.load_lock = threading.Lock()
         self.refreshing = threading.Lock()  # held by the refresher thread
         self.refreshed = threading.Event()
+        self.reader: Reader | None = None  # the refresher's database connection
 
     def current(self, engine: Engine) -> _State:
         if self.state is None:
             with self.load_lock:  # nothing to serve yet: the first load is waited for
                 if self.state is None:
-                    self.state = _State(load(engine))
+                    self.reader = Reader(engine)
+                    self.state = _State(load(engine, self.reader))
                     self.checked_at = time.monotonic()
             return self.state
         now = time.monotonic()
         if now - self.checked_at >= CHECK_INTERVAL_S:
             self.checked_at = now
-            if self.refreshing.locked() or _changed(engine, self.state.frames.snapshot):
-                self._start(engine)
+            if self._start(engine):  # the request that starts a check waits a little for it
                 self.refreshed.wait(REFRESH_WAIT_S)
         return self.state
 
-    def _start(self, engine: Engine) -> None:
+    def _start(self, engine: Engine) -> bool:
         if not self.refreshing.acquire(blocking=False):
-            return  # one refresher at a time; it picks up whatever committed meanwhile
+            return False  # one refresher at a time; it picks up whatever committed meanwhile
         self.refreshed.clear()
         threading.Thread(
             target=self._refresh, args=(engine,), name="curve-cache-refresh", daemon=True
         ).start()
+        return True
 
     def _refresh(self, engine: Engine) -> None:
+        """Probe for changes and, when there are, prepare and publish the next version
+        (in this background thread: a slow or blocked database delays no request)."""
         old = self.state
         assert old is not None
         try:
-            new = _State(refresh(engine, old.frames))
+            if not _changed(engine, old.frames.snapshot):
+                return
+            new = _State(refresh(engine, old.frames, self.reader))
             if new.frames.version != old.version:
                 now, later = old.hot()
                 _rewarm(engine, new, now, PREWARM_BUDGET_S)
@@ -174,6 +182,16 @@ _caches_lock = threading.Lock()
 # The state a computation runs against: a request pins the version it started on,
 # the refresher pins the version it is preparing.
 _pinned: ContextVar[tuple[Engine, _State] | None] = ContextVar("curve_cache_pinned", default=None)
+
+
+@atexit.register
+def _close_readers() -> None:
+    """Close the refreshers' connections while the driver can still do it cleanly."""
+    with _caches_lock:
+        caches = list(_caches.values())
+    for cache in caches:
+        if cache.reader is not None:
+            cache.reader.close()
 
 
 def _changed(engine: Engine, snapshot: str) -> bool:

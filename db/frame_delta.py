@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,7 @@ from db.frames import (
     GPU_SQL,
     LLM_SCHEMA,
     LLM_SQL,
+    Reader,
     arrow_frame,
     first_row,
     snapshot_reader,
@@ -99,13 +101,17 @@ def _label(*parts: object) -> str:
     return hashlib.sha256("|".join(str(x) for x in parts).encode()).hexdigest()[:16]
 
 
-def load(engine: Engine) -> Frames:
+def load(engine: Engine, reader: Reader | None = None) -> Frames:
     """Every version, read in one snapshot."""
-    with snapshot_reader(engine) as cursor:
+    with _snapshot(engine, reader) as cursor:
         snapshot, version = _head(cursor)
         llm = with_tiers(arrow_frame(cursor, LLM.sql, LLM.schema))
         gpu = arrow_frame(cursor, GPU.sql, GPU.schema)
     return Frames(llm, gpu, snapshot, version)
+
+
+def _snapshot(engine: Engine, reader: Reader | None) -> AbstractContextManager[Any]:
+    return reader.snapshot() if reader is not None else snapshot_reader(engine)
 
 
 def _literal(snapshot: str) -> str:
@@ -189,9 +195,9 @@ def has_changes(cursor: Any, snapshot: str) -> bool:
     return bool(first_row(cursor, sql)[0])
 
 
-def refresh(engine: Engine, old: Frames) -> Frames:
+def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames:
     """``old`` brought to the current snapshot, reading only what changed."""
-    with snapshot_reader(engine) as cursor:
+    with _snapshot(engine, reader) as cursor:
         snapshot, version = _head(cursor)
         if not has_changes(cursor, old.snapshot):
             return Frames(old.llm, old.gpu, snapshot, old.version)
