@@ -178,7 +178,9 @@ def _apply(cursor: Any, kind: Kind, frame: pl.DataFrame, snapshot: str) -> tuple
         reread += " UNION SELECT unnest(ARRAY[" + ", ".join(str(int(i)) for i in extra) + "])"
     cursor.execute(reread)
     ids = pl.DataFrame(cursor.fetch_arrow())["id"].to_list()
-    rows = arrow_frame(cursor, kind.sql, kind.schema, only=f"v.id IN ({reread})")
+    # The ids as a literal: the planner reads each by its primary key.
+    listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
+    rows = arrow_frame(cursor, kind.sql, kind.schema, only=f"v.id = ANY('{listed}'::bigint[])")
     if kind.llm:
         rows = with_tiers(rows)
     gone = set(ids) | set(removed)
