@@ -44,6 +44,7 @@ from db.frames import Reader
 
 CHECK_INTERVAL_S = 0.2
 REFRESH_WAIT_S = 0.03
+RETRY_AFTER_S = 5.0  # after a failed refresh (database away), before the next try
 # Results recomputed on new frames: the most recently used ones. Those used in the
 # last PREWARM_RECENT_S (what clients are polling now) are recomputed before the new
 # version is published, within PREWARM_BUDGET_S; the others right after, within
@@ -162,16 +163,27 @@ class _Cache:
         try:
             if not _changed(engine, old.frames.snapshot):
                 return
+            started = time.monotonic()
             new = _State(refresh(engine, old.frames, self.reader))
             if new.frames.version != old.version:
                 now, later = old.hot()
                 _rewarm(engine, new, now, PREWARM_BUDGET_S)
                 self.state = new  # published: requests read the new version from here on
+                log.info(
+                    "data version %s -> %s: %d versions re-read, %d results recomputed, "
+                    "published after %.0f ms",
+                    old.version,
+                    new.version,
+                    new.frames.changed_rows,
+                    len(now),
+                    (time.monotonic() - started) * 1000,
+                )
                 _rewarm(engine, new, later, REWARM_BUDGET_S)
             else:  # nothing that counts changed: keep the results, move the snapshot on
                 old.frames = new.frames
         except Exception:  # a failed refresh keeps serving the previous version
             log.exception("curve cache refresh failed; serving data version %s", old.version)
+            self.checked_at = time.monotonic() + RETRY_AFTER_S
         finally:
             self.refreshing.release()
             self.refreshed.set()

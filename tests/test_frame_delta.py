@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import polars as pl
 import psycopg
@@ -43,7 +44,7 @@ def assert_same_as_full_load(engine: Engine, frames: Frames) -> Frames:
     return refreshed
 
 
-def _ingest(engine: Engine, source: str, path) -> None:  # type: ignore[no-untyped-def]
+def _ingest(engine: Engine, source: str, path: Path) -> None:
     require_shared(path)
     ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))
 
