@@ -45,7 +45,7 @@ import psycopg
 from costcurve.catalog import load_models
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
-from db.frame_delta import load
+from db.frame_delta import load, refresh
 from db.frames import csv_llm_versions
 from db.migrate import upgrade
 
@@ -143,31 +143,40 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def full_load_seconds(url: str) -> dict[str, float]:
-    """One full load of the LLM frames by each reader, in this process (median of 3)."""
-    engine = make_engine(url)
-    binary, csv = [], []
-    for _ in range(3):
+def frame_figures(pg: EmbeddedPostgres, offerings: int) -> dict[str, float]:
+    """In this process: a full load of the frames by each reader, and a refresh after
+    an ingest-like change (``refresh``: only the changed versions), median of 3."""
+    engine = make_engine(pg.url("bench"))
+    binary, csv, deltas = [], [], []
+    frames = load(engine)
+    for round_ in range(3):
         t = time.perf_counter()
-        load(engine)
+        frames = load(engine)
         binary.append(time.perf_counter() - t)
         t = time.perf_counter()
         with engine.connect() as conn:
             csv_llm_versions(conn)
         csv.append(time.perf_counter() - t)
+        change_data(pg.admin_dsn("bench"), CHANGED, offerings, 100 + round_)
+        t = time.perf_counter()
+        frames = refresh(engine, frames)
+        deltas.append(time.perf_counter() - t)
     engine.dispose()
     return {
         "full_load_binary_s": statistics.median(binary),
         "full_load_csv_s": statistics.median(csv),
+        "refresh_after_change_s": statistics.median(deltas),
+        "refreshed_versions": frames.changed_rows,
     }
 
 
 def change_data(dsn: str, changed: int, offerings: int, round_: int) -> None:
     """What an ingest of one source does: close and reopen ``changed`` versions at a
     new price, move last_seen_at of its other open versions, record the run."""
-    at = START + SPAN + timedelta(hours=round_ + 1)
+    # Later than every stored start, also in a reused store: the clock, a day ahead.
+    at = datetime.now(UTC) + timedelta(days=1)
     with psycopg.connect(dsn) as conn:
-        first = 1 + (round_ * changed) % offerings
+        first = 1 + int(at.timestamp() * 1000) % offerings
         ids = list(range(first, min(offerings, first + changed - 1) + 1))
         conn.execute(
             "UPDATE llm_price_version SET valid_to = %s, closed_recorded_at = %s "
@@ -274,7 +283,7 @@ def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
 def measure(pg: EmbeddedPostgres, args: argparse.Namespace) -> dict[str, Any]:
     url = pg.url("bench")
     figures: dict[str, Any] = {"versions": args.versions, "workers": args.workers}
-    figures |= full_load_seconds(url)
+    figures |= frame_figures(pg, args.offerings)
     port = 8765
     server = serve(url, port, args.workers)
     base = f"http://127.0.0.1:{port}"
@@ -337,14 +346,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--changes", type=int, default=3, help="data changes to measure")
     parser.add_argument("--json", action="store_true", help="print one JSON line only")
+    parser.add_argument(
+        "--store", type=Path, help="keep the store in this directory and reuse it next time"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        pg = EmbeddedPostgres(Path(tmp), cleanup_mode="delete")
+        data = args.store or Path(tmp)
+        built_marker = data / f"built-{args.versions}-{args.offerings}"
+        pg = EmbeddedPostgres(data, cleanup_mode="stop" if args.store else "delete")
         try:
-            pg.ensure_database("bench")
-            upgrade(pg.url("bench"))
             t = time.perf_counter()
-            build_store(pg.admin_dsn("bench"), args.versions, args.offerings)
+            if not built_marker.exists():
+                pg.drop_database("bench")
+                pg.ensure_database("bench")
+                upgrade(pg.url("bench"))
+                build_store(pg.admin_dsn("bench"), args.versions, args.offerings)
+                built_marker.touch()
             built = time.perf_counter() - t
             figures = measure(pg, args)
         finally:

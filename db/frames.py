@@ -40,11 +40,15 @@ _FLAGS = ("free", "quarantined")
 # the offering continues it) and, for a curated reference row, when a live
 # source first listed the same provider and model. ``{only}`` narrows the rows
 # (a delta reads some ids); money is read as its exact text.
+# A version's successor is the one starting where it ends; (offering_id, valid_from)
+# is unique, so the join adds no rows, and a join lets the planner hash a full
+# load instead of probing the index once per version.
+_SUCCESSOR = """
+    LEFT JOIN {v} n ON n.offering_id = v.offering_id AND n.valid_from = v.valid_to
+"""
 _FRESH = """
-    CASE WHEN EXISTS (SELECT 1 FROM {v} n WHERE n.offering_id = v.offering_id
-                      AND n.valid_from = v.valid_to)
-         THEN NULL
-         ELSE v.last_seen_at + make_interval(secs => {{horizon}})
+    CASE WHEN n.id IS NOT NULL THEN NULL
+         ELSE v.last_seen_at + make_interval(secs => {horizon})
     END
 """
 LLM_SQL = f"""
@@ -55,7 +59,7 @@ LLM_SQL = f"""
            o.variant, o.context_tier, v.last_seen_at,
            CASE WHEN {LLM_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
-           {_FRESH.format(v="llm_price_version")} AS fresh_until,
+           {_FRESH} AS fresh_until,
            CASE WHEN o.source = 'reference' THEN (
                SELECT min(lv.valid_from) FROM llm_price_version lv
                JOIN llm_offering lo ON lo.id = lv.offering_id
@@ -63,6 +67,7 @@ LLM_SQL = f"""
                  AND lv.model_slug = COALESCE(v.model_slug, o.model_slug))
            END AS covered_from
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
+    {_SUCCESSOR.format(v="llm_price_version")}
     WHERE COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND o.modality = 'text'
       AND {{only}}
 """
@@ -95,7 +100,7 @@ GPU_SQL = f"""
            v.last_seen_at,
            CASE WHEN {GPU_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
-           {_FRESH.format(v="gpu_rate_version")} AS fresh_until,
+           {_FRESH} AS fresh_until,
            CASE WHEN o.source = 'reference' THEN (
                SELECT min(gv.valid_from) FROM gpu_rate_version gv
                JOIN gpu_offering go ON go.id = gv.offering_id
@@ -103,6 +108,7 @@ GPU_SQL = f"""
                  AND go.gpu_count = o.gpu_count AND go.pricing = o.pricing)
            END AS covered_from
     FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+    {_SUCCESSOR.format(v="gpu_rate_version")}
     WHERE (o.os IS NULL OR o.os = 'linux') AND (o.statistic IS NULL OR o.statistic = 'min')
       AND {{only}}
 """
@@ -202,6 +208,8 @@ class Reader:
         try:
             with self.conn.cursor() as cursor:
                 cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # A full load hashes every version to find successors: in memory.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
                 try:
                     yield cursor
                 finally:
