@@ -205,7 +205,7 @@ def change_data(dsn: str, changed: int, offerings: int, round_: int) -> None:
 
 
 async def hammer_through_change(
-    url: str, change: Any, settle_s: float = 0.5
+    url: str, change: Any, clients: int, settle_s: float = 0.5
 ) -> tuple[float, float, int]:
     """Hammer ``url`` while ``change()`` commits: (seconds from the commit until the
     new data version is served, longest request meanwhile in ms, requests)."""
@@ -232,9 +232,9 @@ async def hammer_through_change(
         await asyncio.to_thread(change)
         committed.append(time.perf_counter())
 
-    limits = httpx.Limits(max_connections=CONCURRENCY)
+    limits = httpx.Limits(max_connections=clients)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await asyncio.gather(changer(), *(worker(client) for _ in range(CONCURRENCY)))
+        await asyncio.gather(changer(), *(worker(client) for _ in range(clients)))
     during = [lat for end, lat in waits if committed[0] <= end <= seen_new[0] + settle_s]
     return seen_new[0] - committed[0], max(during) * 1000, len(during)
 
@@ -321,6 +321,7 @@ def measure(pg: EmbeddedPostgres, args: argparse.Namespace) -> dict[str, Any]:
                 hammer_through_change(
                     curve,
                     lambda r=round_: change_data(pg.admin_dsn("bench"), CHANGED, args.offerings, r),
+                    args.hammer_clients,
                 )
             )
             colds.append(cold)
@@ -329,6 +330,7 @@ def measure(pg: EmbeddedPostgres, args: argparse.Namespace) -> dict[str, Any]:
         figures["cold_after_change_max_s"] = max(colds)
         figures["max_wait_during_refresh_ms"] = max(waits)
         figures["changed_versions_per_change"] = CHANGED
+        figures["hammer_clients"] = args.hammer_clients
         rss = [peak_rss_mb(p) for p in server_pids(server.pid)]
         workers_rss = rss[1:] if args.workers > 1 else rss
         figures["peak_rss_mb"] = max(workers_rss)
@@ -345,6 +347,12 @@ def main() -> None:
     parser.add_argument("--offerings", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--changes", type=int, default=3, help="data changes to measure")
+    parser.add_argument(
+        "--hammer-clients",
+        type=int,
+        default=1,
+        help="clients reading the cached curve back to back while a change lands",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line only")
     parser.add_argument(
         "--store", type=Path, help="keep the store in this directory and reuse it next time"
