@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import sys
 import threading
 import time
 import weakref
@@ -45,11 +44,6 @@ from db.frames import Reader
 
 CHECK_INTERVAL_S = 0.2
 REFRESH_WAIT_S = 0.03
-# While requests keep every thread busy, a background thread that releases the GIL
-# for each native (polars, ADBC) step waits a whole switch interval to get it back
-# (CPython's default 5 ms): a refresh of many short steps then takes seconds. A
-# shorter interval lets the refresher finish; requests lose little.
-SWITCH_INTERVAL_S = 0.0005
 RETRY_AFTER_S = 5.0  # after a failed refresh (database away), before the next try
 # Results recomputed on new frames: the most recently used ones. Those used in the
 # last PREWARM_RECENT_S (what clients are polling now) are recomputed before the new
@@ -156,7 +150,6 @@ class _Cache:
         if not self.refreshing.acquire(blocking=False):
             return False  # one refresher at a time; it picks up whatever committed meanwhile
         self.refreshed.clear()
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         threading.Thread(
             target=self._refresh, args=(engine,), name="curve-cache-refresh", daemon=True
         ).start()
