@@ -39,7 +39,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 
 from api import data_version
-from db.frame_delta import GPU, LLM, Frames, changed_since_sql, load, refresh
+from db.frame_delta import Frames, changes_probe_sql, load, refresh
 from db.frames import Reader
 
 CHECK_INTERVAL_S = 0.2
@@ -207,12 +207,8 @@ def _close_readers() -> None:
 
 
 def _changed(engine: Engine, snapshot: str) -> bool:
-    sql = (
-        f"SELECT EXISTS ({changed_since_sql(LLM.version, snapshot)}) "
-        f"OR EXISTS ({changed_since_sql(GPU.version, snapshot)})"
-    )
     with engine.connect() as conn:
-        return bool(conn.execute(text(sql)).scalar())
+        return bool(conn.execute(text(changes_probe_sql(snapshot))).scalar())
 
 
 def _cache(engine: Engine) -> _Cache:

@@ -188,13 +188,16 @@ def _apply(cursor: Any, kind: Kind, frame: pl.DataFrame, snapshot: str) -> tuple
     return pl.concat([kept, rows.select(frame.columns)], how="vertical"), len(gone)
 
 
-def has_changes(cursor: Any, snapshot: str) -> bool:
+def changes_probe_sql(snapshot: str) -> str:
     """Whether any version changed since ``snapshot`` (an index probe, no rows read)."""
-    sql = (
+    return (
         f"SELECT EXISTS ({changed_since_sql(LLM.version, snapshot)}) "
         f"OR EXISTS ({changed_since_sql(GPU.version, snapshot)})"
     )
-    return bool(first_row(cursor, sql)[0])
+
+
+def has_changes(cursor: Any, snapshot: str) -> bool:
+    return bool(first_row(cursor, changes_probe_sql(snapshot))[0])
 
 
 def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames:
