@@ -1,18 +1,35 @@
-"""Precomputed cost curves, invalidated by ingest.
+"""Precomputed cost curves over in-memory version frames, refreshed in the background.
 
-The version tables are loaded into memory once per *data version* (the latest
-finished pipeline run) and each computed curve is kept as its serialized JSON
-and CSV, so a repeated ``/v1/cost-curve`` request costs a dictionary lookup.
-The API checks the data version at most every ``CHECK_INTERVAL_S`` seconds; the
-``refresh-analytics`` flow requests every tier's curve after each ingest so the
-first user request after a scrape does not pay for the reload.
+The version tables are held in memory (``db.frame_delta.Frames``) together with
+the computed results (each curve kept as its serialized JSON and CSV), one
+*data version* at a time. Reads never wait for a refresh (stale-while-
+revalidate):
+
+* at most every ``CHECK_INTERVAL_S`` a request probes PostgreSQL for versions
+  changed since the frames' snapshot (an index probe);
+* when there are, one background thread per engine applies the delta (only the
+  changed rows are read), recomputes the results requests used most recently
+  on the new frames, and only then publishes the new data version;
+* meanwhile every request is answered from the previous data version; the
+  request that found the change waits at most ``REFRESH_WAIT_S`` for it.
+
+Every answer notes which data version it comes from (``api.data_version``:
+the ``X-Data-Version`` header and the ETag). The ``refresh-analytics`` flow
+requests the dashboard's and the README's curves after each ingest, so the
+hot results are the ones recomputed ahead of publication.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -21,89 +38,236 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Engine, text
 
-from db.frames import gpu_versions, llm_versions
+from api import data_version
+from db.frame_delta import Frames, changes_probe_sql, load, refresh
+from db.frames import Reader
 
-CHECK_INTERVAL_S = 1.0
+CHECK_INTERVAL_S = 0.2
+REFRESH_WAIT_S = 0.03
+RETRY_AFTER_S = 5.0  # after a failed refresh (database away), before the next try
+# Results recomputed on new frames: the most recently used ones. Those used in the
+# last PREWARM_RECENT_S (what clients are polling now) are recomputed before the new
+# version is published, within PREWARM_BUDGET_S; the others right after, within
+# REWARM_BUDGET_S (a request for one of them meanwhile computes it itself).
+REWARM_KEYS = 64
+PREWARM_RECENT_S = 2.0
+PREWARM_BUDGET_S = 1.0
+REWARM_BUDGET_S = 10.0
 # The cache is bounded by the bytes it holds, not by entries: one wide daily curve
 # weighs as much as hundreds of monthly ones.
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 
+log = logging.getLogger(__name__)
+
+
+_Hot = tuple[tuple[Any, ...], Callable[[], Any], float]  # key, computation, last used
+
 
 @dataclass
 class _State:
-    version: str | None = None
-    checked_at: float = 0.0
-    llm: pl.DataFrame | None = None
-    gpu: pl.DataFrame | None = None
+    """One data version: its frames and the results computed on them."""
+
+    frames: Frames
     results: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
     sizes: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    computes: dict[tuple[Any, ...], Callable[[], Any]] = field(default_factory=dict)
+    used_at: dict[tuple[Any, ...], float] = field(default_factory=dict)
     cached_bytes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def version(self) -> str:
+        return self.frames.version
+
+    def put(
+        self,
+        key: tuple[Any, ...],
+        value: Any,
+        compute: Callable[[], Any],
+        used_at: float | None = None,
+    ) -> None:
+        size = _size(value)
+        if size > MAX_CACHE_BYTES // 4:
+            return  # too big to be worth evicting everything else for
+        with self.lock:
+            if key not in self.results:
+                self.results[key] = value
+                self.sizes[key] = size
+                self.computes[key] = compute
+                self.used_at[key] = used_at or time.monotonic()
+                self.cached_bytes += size
+            while self.cached_bytes > MAX_CACHE_BYTES and self.results:
+                old_key, _ = self.results.popitem(last=False)
+                self.cached_bytes -= self.sizes.pop(old_key, 0)
+                self.computes.pop(old_key, None)
+                self.used_at.pop(old_key, None)
+
+    def get(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
+        with self.lock:
+            if key not in self.results:
+                return False, None
+            self.results.move_to_end(key)
+            self.used_at[key] = time.monotonic()
+            return True, self.results[key]
+
+    def hot(self) -> tuple[list[_Hot], list[_Hot]]:
+        """The most recently used results' keys and computations, newest first: those
+        used in the last ``PREWARM_RECENT_S``, and the others."""
+        recent = time.monotonic() - PREWARM_RECENT_S
+        with self.lock:
+            keys = sorted(self.computes, key=lambda k: self.used_at.get(k, 0.0), reverse=True)
+            hot = [(k, self.computes[k], self.used_at.get(k, 0.0)) for k in keys[:REWARM_KEYS]]
+        return [h for h in hot if h[2] >= recent], [h for h in hot if h[2] < recent]
 
 
-_states: dict[int, _State] = {}
-_lock = threading.Lock()
+class _Cache:
+    """The published state of one engine and its single background refresher."""
+
+    def __init__(self) -> None:
+        self.state: _State | None = None
+        self.checked_at = 0.0
+        self.load_lock = threading.Lock()
+        self.refreshing = threading.Lock()  # held by the refresher thread
+        self.refreshed = threading.Event()
+        self.reader: Reader | None = None  # the refresher's database connection
+
+    def current(self, engine: Engine) -> _State:
+        if self.state is None:
+            with self.load_lock:  # nothing to serve yet: the first load is waited for
+                if self.state is None:
+                    self.reader = Reader(engine)
+                    self.state = _State(load(engine, self.reader))
+                    self.checked_at = time.monotonic()
+            return self.state
+        now = time.monotonic()
+        if now - self.checked_at >= CHECK_INTERVAL_S:
+            self.checked_at = now
+            if self._start(engine):  # the request that starts a check waits a little for it
+                self.refreshed.wait(REFRESH_WAIT_S)
+        return self.state
+
+    def _start(self, engine: Engine) -> bool:
+        if not self.refreshing.acquire(blocking=False):
+            return False  # one refresher at a time; it picks up whatever committed meanwhile
+        self.refreshed.clear()
+        threading.Thread(
+            target=self._refresh, args=(engine,), name="curve-cache-refresh", daemon=True
+        ).start()
+        return True
+
+    def _refresh(self, engine: Engine) -> None:
+        """Probe for changes and, when there are, prepare and publish the next version
+        (in this background thread: a slow or blocked database delays no request)."""
+        old = self.state
+        assert old is not None
+        try:
+            if not _changed(engine, old.frames.snapshot):
+                return
+            started = time.monotonic()
+            new = _State(refresh(engine, old.frames, self.reader))
+            if new.frames.version != old.version:
+                now, later = old.hot()
+                _rewarm(engine, new, now, PREWARM_BUDGET_S)
+                self.state = new  # published: requests read the new version from here on
+                log.info(
+                    "data version %s -> %s: %d versions re-read, %d results recomputed, "
+                    "published after %.0f ms",
+                    old.version,
+                    new.version,
+                    new.frames.changed_rows,
+                    len(now),
+                    (time.monotonic() - started) * 1000,
+                )
+                _rewarm(engine, new, later, REWARM_BUDGET_S)
+            else:  # nothing that counts changed: keep the results, move the snapshot on
+                old.frames = new.frames
+        except Exception:  # a failed refresh keeps serving the previous version
+            log.exception("curve cache refresh failed; serving data version %s", old.version)
+            self.checked_at = time.monotonic() + RETRY_AFTER_S
+        finally:
+            self.refreshing.release()
+            self.refreshed.set()
 
 
-def data_version(engine: Engine) -> str:
+_caches: weakref.WeakKeyDictionary[Engine, _Cache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+# The state a computation runs against: a request pins the version it started on,
+# the refresher pins the version it is preparing.
+_pinned: ContextVar[tuple[Engine, _State] | None] = ContextVar("curve_cache_pinned", default=None)
+
+
+@atexit.register
+def _close_readers() -> None:
+    """Close the refreshers' connections while the driver can still do it cleanly."""
+    with _caches_lock:
+        caches = list(_caches.values())
+    for cache in caches:
+        if cache.reader is not None:
+            cache.reader.close()
+
+
+def _changed(engine: Engine, snapshot: str) -> bool:
     with engine.connect() as conn:
-        row = conn.execute(
-            text(
-                "SELECT count(*), max(finished_at), "
-                "(SELECT max(decided_at) FROM price_flag) "
-                "FROM pipeline_run WHERE finished_at IS NOT NULL"
-            )
-        ).one()
-    # A person's decision on a flag changes what counts as much as an ingest does.
-    stamps = [r.isoformat() if r else "-" for r in (row[1], row[2])]
-    return f"{row[0]}:{stamps[0]}:{stamps[1]}"
+        return bool(conn.execute(text(changes_probe_sql(snapshot))).scalar())
 
 
-def _state(engine: Engine, *, force: bool = False) -> _State:
-    state = _states.setdefault(id(engine), _State())
-    now = time.monotonic()
-    if not force and state.llm is not None and now - state.checked_at < CHECK_INTERVAL_S:
-        return state
-    with _lock:
-        version = data_version(engine)
-        state.checked_at = now
-        if force or version != state.version or state.llm is None:
-            with engine.connect() as conn:
-                state.llm = llm_versions(conn)
-                state.gpu = gpu_versions(conn)
-            state.version = version
-            state.results.clear()
-            state.sizes.clear()
-            state.cached_bytes = 0
+def _cache(engine: Engine) -> _Cache:
+    with _caches_lock:
+        found = _caches.get(engine)
+        if found is None:
+            found = _caches[engine] = _Cache()
+        return found
+
+
+def _state(engine: Engine) -> _State:
+    pinned = _pinned.get()
+    if pinned is not None and pinned[0] is engine:
+        return pinned[1]
+    state = _cache(engine).current(engine)
+    data_version.note(state.version)
     return state
+
+
+@contextmanager
+def _pin(engine: Engine, state: _State) -> Iterator[None]:
+    token = _pinned.set((engine, state))
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _rewarm(engine: Engine, state: _State, hot: list[_Hot], budget_s: float) -> None:
+    """Recompute ``hot`` results on ``state`` (newest first), within ``budget_s``."""
+    deadline = time.monotonic() + budget_s
+    with _pin(engine, state):
+        for key, compute, used_at in hot:
+            if time.monotonic() > deadline:
+                break
+            try:
+                state.put(key, compute(), compute, used_at)
+            except Exception:  # recomputed on its next request, where its error shows
+                log.debug("rewarm of %r failed", key, exc_info=True)
 
 
 def frames(engine: Engine) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     state = _state(engine)
-    assert state.llm is not None
-    assert state.gpu is not None
-    assert state.version is not None
-    return state.version, state.llm, state.gpu
+    return state.version, state.frames.llm, state.frames.gpu
 
 
-def memo(engine: Engine, key: tuple[Any, ...], compute: Any) -> Any:
-    """Result of ``compute()`` for ``key`` under the current data version."""
+def memo(engine: Engine, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """Result of ``compute()`` for ``key`` under the current data version.
+
+    ``compute`` must read the frames through this module (``frames``,
+    ``memo``), never capture them: it is rerun on the next data version.
+    """
     state = _state(engine)
-    full_key = (state.version, *key)
-    if full_key in state.results:
-        state.results.move_to_end(full_key)
-        return state.results[full_key]
-    value = compute()
-    size = _size(value)
-    if size > MAX_CACHE_BYTES // 4:
-        return value  # too big to be worth evicting everything else for
-    with _lock:
-        if full_key not in state.results:
-            state.results[full_key] = value
-            state.sizes[full_key] = size
-            state.cached_bytes += size
-        while state.cached_bytes > MAX_CACHE_BYTES and state.results:
-            old_key, _ = state.results.popitem(last=False)
-            state.cached_bytes -= state.sizes.pop(old_key, 0)
+    found, value = state.get(key)
+    if found:
+        return value
+    with _pin(engine, state):  # every frame this computation reads is of one version
+        value = compute()
+    state.put(key, value, compute)
     return value
 
 

@@ -9,6 +9,7 @@ import costcurve
 from api import (
     alerts,
     breakeven,
+    data_version,
     errors,
     health,
     selfhosted,
@@ -37,6 +38,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         engine = get_engine()
     app.state.engine = engine
     errors.install(app)
+    app.add_middleware(data_version.DataVersionMiddleware)
     app.include_router(health.router)
     app.include_router(alerts.router)
     app.include_router(v1_curves.router)

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from fastapi import Query, Request, Response
 
+from api import data_version
 from costcurve.config import get_settings
 from costcurve.core.jsonenc import dumps, plain
 
@@ -22,7 +23,10 @@ OffsetQuery = Query(ge=0, le=MAX_OFFSET, description=f"Rows to skip (0-{MAX_OFFS
 
 
 def _etag(body: bytes) -> str:
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    # The data version the body was computed from leads the tag (api.data_version).
+    version = data_version.noted()
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return f'"{version}-{digest}"' if version else f'"{digest}"'
 
 
 def cached(request: Request, body: bytes, media_type: str, etag: str | None = None) -> Response:

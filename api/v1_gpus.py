@@ -101,13 +101,13 @@ def gpu_history(
 
 def gpu_series(engine: Engine, gpu: str, window: SeriesWindow) -> list[dict[str, Any]]:
     """Min and median per-GPU-hour rate per bucket and pricing type (``/v1/gpu-rates/series``)."""
-    _, _, frame = curve_cache.frames(engine)
     # The curves' window rules: default range, date bounds and the bucket cap.
     start, end = (
         CurveQuery(interval=window.interval, start=window.start, end=window.end).resolved().window
     )
 
     def compute() -> list[dict[str, Any]]:
+        _, _, frame = curve_cache.frames(engine)  # read inside: reruns on new data
         series = gpu_rate_series(
             frame.filter(pl.col("gpu") == gpu), interval=window.interval, start=start, end=end
         )

@@ -1,47 +1,65 @@
 """Version tables as polars frames, the inputs of the analytics package.
 
-Read with ``COPY ... TO STDOUT`` into polars: loading a million versions
-through Python row objects takes seconds, the CSV path a fraction of that.
-Prices stay Decimal here; analytics converts them at its own boundary.
+Two readers of the same queries:
+
+* ``arrow_frame`` (the API's cache, tests): ADBC's PostgreSQL driver, which
+  moves rows with binary COPY and hands polars Arrow columns: timestamps arrive
+  as timestamps, nothing is formatted as text and parsed back except money
+  (NUMERIC travels as its exact text and becomes Decimal in Rust);
+* ``_copy_frame``: ``COPY ... TO STDOUT`` as CSV into polars (the GPU index
+  inputs; and the baseline ``bench/api_cost_curve.py`` compares against).
+
+Every frame row is keyed by its version ``id``, so the cache can replace
+changed versions in place (db/frame_delta.py). Low-cardinality text is
+categorical. Prices stay Decimal here; analytics converts them at its own
+boundary.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from costcurve.catalog import load_models
 from db.countable_sql import GPU_NOT_EXCLUDED_SQL, LLM_NOT_EXCLUDED_SQL, horizon_seconds_sql
 
 MONEY = pl.Decimal(38, 12)
 _TIMES = ("valid_from", "valid_to", "recorded_at", "last_seen_at", "fresh_until", "covered_from")
+_FLAGS = ("free", "quarantined")
 
 # Every text price of a resolved model, whatever its variant and context tier:
 # which of them count is decided by analytics.countable (one rule, one place).
 # Per version: its own model, whether the screen excludes it, when it stops
 # being fresh (last seen + its source's horizon; null while a later version of
 # the offering continues it) and, for a curated reference row, when a live
-# source first listed the same provider and model.
+# source first listed the same provider and model. ``{only}`` narrows the rows
+# (a delta reads some ids); money is read as its exact text.
+# A version's successor is the one starting where it ends; (offering_id, valid_from)
+# is unique, so the join adds no rows, and a join lets the planner hash a full
+# load instead of probing the index once per version.
+_SUCCESSOR = """
+    LEFT JOIN {v} n ON n.offering_id = v.offering_id AND n.valid_from = v.valid_to
+"""
 _FRESH = """
-    CASE WHEN EXISTS (SELECT 1 FROM {v} n WHERE n.offering_id = v.offering_id
-                      AND n.valid_from = v.valid_to)
-         THEN NULL
-         ELSE v.last_seen_at + make_interval(secs => {{horizon}})
+    CASE WHEN n.id IS NOT NULL THEN NULL
+         ELSE v.last_seen_at + make_interval(secs => {horizon})
     END
 """
-_LLM_SQL = f"""
-    SELECT v.offering_id, o.source, o.provider, o.provider_model_id,
+LLM_SQL = f"""
+    SELECT v.id, v.offering_id, o.source, o.provider, o.provider_model_id,
            COALESCE(v.model_slug, o.model_slug) AS model,
-           v.input_usd_per_mtok, v.output_usd_per_mtok, v.valid_from, v.valid_to,
+           v.input_usd_per_mtok::text, v.output_usd_per_mtok::text, v.valid_from, v.valid_to,
            CASE WHEN v.free THEN 1 ELSE 0 END AS free, v.change_kind, v.recorded_at,
            o.variant, o.context_tier, v.last_seen_at,
            CASE WHEN {LLM_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
-           {_FRESH.format(v="llm_price_version")} AS fresh_until,
+           {_FRESH} AS fresh_until,
            CASE WHEN o.source = 'reference' THEN (
                SELECT min(lv.valid_from) FROM llm_price_version lv
                JOIN llm_offering lo ON lo.id = lv.offering_id
@@ -49,11 +67,15 @@ _LLM_SQL = f"""
                  AND lv.model_slug = COALESCE(v.model_slug, o.model_slug))
            END AS covered_from
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
+    {_SUCCESSOR.format(v="llm_price_version")}
     WHERE COALESCE(v.model_slug, o.model_slug) IS NOT NULL AND o.modality = 'text'
+      AND {{only}}
 """
-_LLM_SCHEMA = {
+LLM_SCHEMA: dict[str, Any] = {
+    "id": pl.Int64,
     "offering_id": pl.Int64,
-    "source": pl.String,
+    "source": pl.Categorical,
+    # Join keys elsewhere (analytics, api) stay text: polars joins no category with text.
     "provider": pl.String,
     "provider_model_id": pl.String,
     "model": pl.String,
@@ -62,23 +84,23 @@ _LLM_SCHEMA = {
     "valid_from": pl.String,
     "valid_to": pl.String,
     "free": pl.Int8,
-    "change_kind": pl.String,
+    "change_kind": pl.Categorical,
     "recorded_at": pl.String,
-    "variant": pl.String,
-    "context_tier": pl.String,
+    "variant": pl.Categorical,
+    "context_tier": pl.String,  # read with string functions (analytics.countable)
     "last_seen_at": pl.String,
     "quarantined": pl.Int8,
     "fresh_until": pl.String,
     "covered_from": pl.String,
 }
 
-_GPU_SQL = f"""
-    SELECT v.offering_id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region,
-           o.statistic, v.usd_per_gpu_hour, v.valid_from, v.valid_to, v.change_kind,
+GPU_SQL = f"""
+    SELECT v.id, v.offering_id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region,
+           o.statistic, v.usd_per_gpu_hour::text, v.valid_from, v.valid_to, v.change_kind,
            v.last_seen_at,
            CASE WHEN {GPU_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
-           {_FRESH.format(v="gpu_rate_version")} AS fresh_until,
+           {_FRESH} AS fresh_until,
            CASE WHEN o.source = 'reference' THEN (
                SELECT min(gv.valid_from) FROM gpu_rate_version gv
                JOIN gpu_offering go ON go.id = gv.offering_id
@@ -86,34 +108,45 @@ _GPU_SQL = f"""
                  AND go.gpu_count = o.gpu_count AND go.pricing = o.pricing)
            END AS covered_from
     FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+    {_SUCCESSOR.format(v="gpu_rate_version")}
     WHERE (o.os IS NULL OR o.os = 'linux') AND (o.statistic IS NULL OR o.statistic = 'min')
+      AND {{only}}
 """
-_GPU_SCHEMA = {
+GPU_SCHEMA: dict[str, Any] = {
+    "id": pl.Int64,
     "offering_id": pl.Int64,
-    "source": pl.String,
+    "source": pl.Categorical,
     "provider": pl.String,
     "gpu": pl.String,
     "gpu_count": pl.Int64,
-    "pricing": pl.String,
-    "region": pl.String,
-    "statistic": pl.String,
+    "pricing": pl.Categorical,
+    "region": pl.Categorical,
+    "statistic": pl.Categorical,
     "usd_per_gpu_hour": MONEY,
     "valid_from": pl.String,
     "valid_to": pl.String,
-    "change_kind": pl.String,
+    "change_kind": pl.Categorical,
     "last_seen_at": pl.String,
     "quarantined": pl.Int8,
     "fresh_until": pl.String,
     "covered_from": pl.String,
 }
+ALL_ROWS = "TRUE"
+_TIME = pl.Datetime("us", "UTC")
 
 
-def _with_horizons(sql: str) -> str:
+def _with_horizons(sql: str, only: str = ALL_ROWS) -> str:
     """``sql`` with the per-source horizons written in (COPY takes no bind parameters)."""
-    return sql.replace("{horizon}", horizon_seconds_sql())
+    return sql.replace("{horizon}", horizon_seconds_sql()).replace("{only}", only)
 
 
-def _copy_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _csv_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    # CSV text is read as plain strings; the final types are applied by _typed.
+    return {c: pl.String if t == pl.Categorical else t for c, t in schema.items()}
+
+
+def _copy_frame(conn: Connection, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows of ``sql`` through CSV text (``COPY ... TO STDOUT``)."""
     buffer = io.BytesIO()
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(
@@ -121,19 +154,101 @@ def _copy_frame(conn: Connection, sql: str, schema: dict[str, pl.DataType]) -> p
     ) as copy:
         for chunk in copy:
             buffer.write(chunk)
+    csv_schema = _csv_schema(schema)
     if buffer.tell() == 0:
-        frame = pl.DataFrame(schema={c: pl.String if c in _TIMES else t for c, t in schema.items()})
+        frame = pl.DataFrame(schema=csv_schema)
     else:
         buffer.seek(0)
         frame = pl.read_csv(
-            buffer, has_header=False, new_columns=list(schema), schema_overrides=schema
+            buffer, has_header=False, new_columns=list(schema), schema_overrides=csv_schema
         )
     times = [c for c in _TIMES if c in schema]
     frame = frame.with_columns(
         pl.col(c).str.to_datetime("%Y-%m-%d %H:%M:%S%.f%#z", time_zone="UTC") for c in times
     )
-    flags = [c for c in ("free", "quarantined") if c in schema]
-    return frame.with_columns(pl.col(c).cast(pl.Boolean) for c in flags)
+    return _typed(frame, schema)
+
+
+def _typed(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """The reader-independent column types: timestamps, Decimal money, booleans, categories."""
+    casts = []
+    for column, dtype in schema.items():
+        if column in _TIMES:
+            casts.append(pl.col(column).cast(_TIME))
+        elif column in _FLAGS:
+            casts.append(pl.col(column).cast(pl.Boolean))
+        else:
+            casts.append(pl.col(column).cast(dtype))
+    return frame.with_columns(casts)
+
+
+def adbc_uri(engine: Engine) -> str:
+    """The engine's database as a libpq URI (ADBC's driver speaks libpq)."""
+    url = engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class Reader:
+    """An ADBC connection kept between reads (connecting loads the server's type
+    catalogue: tens of milliseconds, paid once instead of on every refresh)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.uri = adbc_uri(engine)
+        self.conn: Any = None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A cursor in one read-only REPEATABLE READ transaction: every query it runs
+        sees the same snapshot (``pg_current_snapshot()`` names it)."""
+        import adbc_driver_postgresql.dbapi as adbc
+
+        if self.conn is None:
+            # autocommit: the driver would otherwise open its own READ COMMITTED transaction.
+            self.conn = adbc.connect(self.uri, autocommit=True)
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                # A full load hashes every version to find successors: in memory.
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+                try:
+                    yield cursor
+                finally:
+                    cursor.execute("ROLLBACK")
+        except Exception:
+            self.close()  # a broken connection is not reused
+            raise
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with suppress(Exception):  # already gone with its server: nothing to release
+                conn.close()
+
+
+@contextmanager
+def snapshot_reader(engine: Engine) -> Iterator[Any]:
+    """A cursor of a connection of its own, in one snapshot (``Reader.snapshot``)."""
+    reader = Reader(engine)
+    try:
+        with reader.snapshot() as cursor:
+            yield cursor
+    finally:
+        reader.close()
+
+
+def first_row(cursor: Any, sql: str) -> tuple[Any, ...]:
+    """The first row of ``sql`` (the driver's own fetchone needs pyarrow)."""
+    cursor.execute(sql)
+    return pl.DataFrame(cursor.fetch_arrow()).row(0)
+
+
+def arrow_frame(cursor: Any, sql: str, schema: dict[str, Any], only: str = ALL_ROWS) -> Any:
+    """Rows of ``sql`` (narrowed by ``only``) through ADBC's binary COPY, typed."""
+    cursor.execute(_with_horizons(sql, only))
+    frame = pl.DataFrame(cursor.fetch_arrow())
+    if frame.is_empty():
+        frame = pl.DataFrame(schema=dict.fromkeys(schema, pl.String))
+    return _typed(frame.rename(dict(zip(frame.columns, schema, strict=True))), schema)
 
 
 def read_frame(conn: Connection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
@@ -150,21 +265,33 @@ def tier_of() -> dict[str, str]:
     return {slug: m.tier for slug, m in load_models().items()}
 
 
-def llm_versions(conn: Connection) -> pl.DataFrame:
+def with_tiers(frame: pl.DataFrame) -> pl.DataFrame:
+    """LLM version rows of catalog models, with the catalog tier (not a price row otherwise)."""
+    tiers = pl.DataFrame(
+        list(tier_of().items()), schema={"model": pl.String, "tier": pl.String}, orient="row"
+    )
+    joined = frame.join(tiers, on="model")
+    return joined.with_columns(self_hosted=pl.lit(False))
+
+
+def llm_versions(engine: Engine) -> pl.DataFrame:
     """Text prices of resolved models (every variant/tier), with the catalog tier.
 
     Which rows count is ``costcurve.analytics.countable.countable_prices``.
     """
-    frame = _copy_frame(conn, _LLM_SQL, _LLM_SCHEMA)  # type: ignore[arg-type]
-    tiers = pl.DataFrame(
-        list(tier_of().items()), schema={"model": pl.String, "tier": pl.String}, orient="row"
-    )
-    return frame.join(tiers, on="model", how="inner").with_columns(self_hosted=pl.lit(False))
+    with snapshot_reader(engine) as cursor:
+        return with_tiers(arrow_frame(cursor, LLM_SQL, LLM_SCHEMA))
 
 
-def gpu_versions(conn: Connection) -> pl.DataFrame:
+def gpu_versions(engine: Engine) -> pl.DataFrame:
     """Linux GPU rental rates (marketplace aggregates: the minimum only)."""
-    return _copy_frame(conn, _GPU_SQL, _GPU_SCHEMA)  # type: ignore[arg-type]
+    with snapshot_reader(engine) as cursor:
+        return arrow_frame(cursor, GPU_SQL, GPU_SCHEMA)  # type: ignore[no-any-return]
+
+
+def csv_llm_versions(conn: Connection) -> pl.DataFrame:
+    """``llm_versions`` through CSV text: the baseline the bench compares against."""
+    return with_tiers(_copy_frame(conn, LLM_SQL, LLM_SCHEMA))
 
 
 # Index inputs as believed at :believed (see costcurve/analytics/gpu_index.py): versions
@@ -212,4 +339,4 @@ def gpu_index_inputs(
     sql = _INDEX_SQL.format(
         believed=lit(believed_at), lower=lit(lower), upper=lit(upper), horizon_s=int(horizon_s)
     )
-    return _copy_frame(conn, sql, _INDEX_SCHEMA)  # type: ignore[arg-type]
+    return _copy_frame(conn, sql, _INDEX_SCHEMA)

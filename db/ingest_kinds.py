@@ -32,6 +32,7 @@ BOOKKEEPING = frozenset(
         "change_kind",
         "run_id",
         "source_url",
+        "changed_xid",  # which transaction wrote the row (migration 0011's trigger)
     }
 )
 _OFFERING_BOOKKEEPING = frozenset({"id", "first_seen_at", "last_seen_at"})

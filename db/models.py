@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from db.columns import money, timestamptz, utcnow
+from db.columns import changed_xid, money, timestamptz, utcnow
 
 
 class Source(SQLModel, table=True):
@@ -192,6 +192,9 @@ class LlmPriceVersion(SQLModel, table=True):
     change_kind: str = "observed"
     run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
     source_url: str | None = None
+    # Which transaction last changed the row, so the analytics cache reads only what
+    # changed since its last snapshot (db/frames.py; migration 0011 keeps it set).
+    changed_xid: str | None = changed_xid()
 
 
 class GpuOffering(SQLModel, table=True):
@@ -236,6 +239,8 @@ class GpuRateVersion(SQLModel, table=True):
             unique=True,
             postgresql_where=text("valid_to IS NULL"),
         ),
+        # A changed version's predecessor (its freshness depends on its successor).
+        Index("ix_gpu_version_offering_end", "offering_id", "valid_to"),
         CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
         CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),
     )
@@ -253,6 +258,9 @@ class GpuRateVersion(SQLModel, table=True):
     change_kind: str = "observed"
     run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
     source_url: str | None = None
+    # Which transaction last changed the row, so the analytics cache reads only what
+    # changed since its last snapshot (db/frames.py; migration 0011 keeps it set).
+    changed_xid: str | None = changed_xid()
 
 
 FLAG_STATUSES = ("quarantined", "accepted", "rejected")

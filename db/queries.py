@@ -23,7 +23,7 @@ from db.countable_sql import excluded_expr, stale_expr
 from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
 
 # Bookkeeping columns of a version that are not part of what a price *is*.
-_VERSION_INTERNAL = frozenset({"id", "offering_id", "run_id"})
+_VERSION_INTERNAL = frozenset({"id", "offering_id", "run_id", "changed_xid"})
 # Offering columns that are bookkeeping, not identity.
 _OFFERING_INTERNAL = frozenset({"id", "first_seen_at", "last_seen_at"})
 

@@ -1,12 +1,14 @@
 """``refresh-analytics``: recompute the precomputed cost curves (and the dashboard's
-headline pages) after an ingest.
+pages) after an ingest.
 
-The curves are cached by ``api.curve_cache`` inside the API process, keyed by
-the data version (the latest finished pipeline run). This flow runs in another
-process, so it asks the running API for the headline curve of every tier: the
-API sees the new data version, reloads the version tables and recomputes the
-curves now rather than on the first user request. An API that is not running
-is logged and skipped, not an error: the curves are then computed on first
+The curves are cached by ``api.curve_cache`` inside the API process, per data
+version. This flow runs in another process, so it asks the running API for
+every curve the dashboard and the README's examples request (``WARM_REQUESTS``:
+each tier and all tiers at each interval, as JSON and as the dashboard page):
+the API sees the change, applies it to its frames and recomputes these now
+rather than on the first user request, and on later changes it recomputes
+them before it publishes the new data version. An API that is not running is
+logged and skipped, not an error: the curves are then computed on first
 request.
 """
 
@@ -21,6 +23,22 @@ from prefect.cache_policies import NO_CACHE
 from flows import runtime
 
 DASHBOARD_PAGES = ("/ui/overview", "/ui/curves", "/ui/deflation")
+INTERVALS = ("month", "week", "day")  # the dashboard's interval choices
+
+
+def warm_requests() -> list[tuple[str, dict[str, str]]]:
+    """(path, query) of every curve the dashboard and the README's examples request."""
+    from costcurve.catalog.models import TIERS
+
+    requests: list[tuple[str, dict[str, str]]] = [(page, {}) for page in DASHBOARD_PAGES]
+    for interval in INTERVALS:
+        requests.append(("/ui/curves", {"interval": interval}))
+        for tier in (None, *TIERS):
+            params = {"interval": interval} | ({"tier": tier} if tier else {})
+            requests.append(("/v1/cost-curve", params))
+    requests += [("/v1/cost-curve", {"variant": "batch"})]
+    requests += [("/v1/deflation", {"tier": tier}) for tier in TIERS]
+    return requests
 
 
 @task(
@@ -31,30 +49,22 @@ DASHBOARD_PAGES = ("/ui/overview", "/ui/curves", "/ui/deflation")
     retry_delay_seconds=[5, 20],
 )
 def warm_api_curves(base_url: str) -> dict[str, Any]:
-    """Request each tier's cost curve from the API so it recomputes them now."""
-    from costcurve.catalog.models import TIERS
-
+    """Request every warmed curve and page from the API so it recomputes them now."""
     logger = get_run_logger()
     try:
         httpx.get(f"{base_url}/health", timeout=5).raise_for_status()
     except httpx.HTTPError as exc:
         logger.info("API at %s not reachable (%s); curves compute on first request", base_url, exc)
         return {"api": "unreachable"}
-    statuses = {}
-    for tier in TIERS:
-        response = httpx.get(f"{base_url}/v1/cost-curve", params={"tier": tier}, timeout=120)
-        statuses[tier] = response.status_code
-        if response.status_code >= 500:
-            response.raise_for_status()
-    # The dashboard's headline pages keep their own rows in the same cache.
-    pages = {}
-    for page in DASHBOARD_PAGES:
-        response = httpx.get(f"{base_url}{page}", timeout=120)
-        pages[page] = response.status_code
-        if response.status_code >= 500:
-            response.raise_for_status()
-    logger.info("cost curves recomputed by the API: %s; dashboard pages: %s", statuses, pages)
-    return {"api": "warmed", "status_by_tier": statuses, "status_by_page": pages}
+    statuses: dict[str, int] = {}
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        for path, params in warm_requests():
+            response = client.get(path, params=params)
+            statuses[response.request.url.raw_path.decode()] = response.status_code
+            if response.status_code >= 500:
+                response.raise_for_status()
+    logger.info("curves and pages recomputed by the API: %s", statuses)
+    return {"api": "warmed", "status_by_request": statuses}
 
 
 @flow(name="refresh-analytics", description="Recompute the precomputed cost curves.")

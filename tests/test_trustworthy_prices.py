@@ -39,8 +39,7 @@ def _ingest(engine: Engine, source: str, path: Path) -> None:
 
 
 def _frame(engine: Engine) -> pl.DataFrame:
-    with engine.connect() as conn:
-        return llm_versions(conn)
+    return llm_versions(engine)
 
 
 def _flags(engine: Engine) -> set[tuple[str, str, str]]:
@@ -199,8 +198,7 @@ def test_google_base_tier_price_counts_and_the_long_context_tier_does_not(
 def test_coreweave_2023_rates_stop_counting_after_their_horizon(engine: Engine) -> None:
     _ingest(engine, "coreweave", COREWEAVE)
     seen = observed_at_for(COREWEAVE)
-    with engine.connect() as conn:
-        rates = gpu_versions(conn).filter(pl.col("source") == "coreweave")
+    rates = gpu_versions(engine).filter(pl.col("source") == "coreweave")
     assert rates.height
     counted = countable_prices(rates)
     assert (counted["valid_to"] == seen + horizon_of("coreweave")).all()
