@@ -14,7 +14,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+def include_object(obj: Any, _name: str | None, type_: str, *_: Any) -> bool:
     """Leave the version views to their migration (0012): autogenerate knows no views."""
     table = obj if type_ == "table" else getattr(obj, "table", None)
     return not (table is not None and "view_of" in getattr(table, "info", {}))
