@@ -167,7 +167,9 @@ def _diff(oid: int, islands: list[Island], believed: list[RowMapping], plan: _Pl
                 plan.closes.append((b["id"], island.valid_to))
                 if island.valid_to not in starts:
                     plan.withdrawn.append((b, island.valid_to))
-            if island.last_seen_at > b["last_seen_at"]:
+            # Exactly what the log implies: a version closed in place by a late
+            # observation keeps only the sightings before its new end.
+            if island.last_seen_at != b["last_seen_at"]:
                 plan.touches.append((b["id"], island.last_seen_at))
             continue
         plan.inserts.append((oid, island))
