@@ -106,10 +106,7 @@ def version_counts(engine: Engine) -> tuple[int, int, int]:
     """(believed versions, of which open, superseded versions kept) over both kinds."""
     with engine.connect() as conn:
         return tuple(  # type: ignore[return-value]
-            sum(
-                conn.execute(text(sql.format(k=kind.record.name))).scalar_one()
-                for kind in KINDS
-            )
+            sum(conn.execute(text(sql.format(k=kind.record.name))).scalar_one() for kind in KINDS)
             for sql in (
                 "SELECT count(*) FROM {k} WHERE superseded_at IS NULL",
                 "SELECT count(*) FROM {k} WHERE superseded_at IS NULL AND valid_to IS NULL",
