@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
@@ -65,8 +65,10 @@ _N = 17  # 9 OpenRouter + 5 RunPod + 3 LiteLLM captures
 
 
 @settings(
-    max_examples=12,
+    max_examples=6,
     deadline=None,
+    # Shrinking a 17-capture ordering takes many minutes; the failing order is printed.
+    phases=(Phase.explicit, Phase.generate),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
