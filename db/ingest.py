@@ -193,7 +193,7 @@ def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_It
             f"JOIN {kind.offering.name} o ON {key_join(kind, 'o', 's')}"
         )
     ).all()
-    ids = dict(rows)
+    ids: dict[int, int] = {int(r[0]): int(r[1]) for r in rows}
     return [_Item(i.obs, i.change_kind, i.ord, ids[i.ord]) for i in items]
 
 
@@ -210,7 +210,7 @@ def _prior(batch: Batch, ids: set[int]) -> tuple[dict[int, datetime], datetime |
         text("SELECT max(instant) FROM listing_event WHERE source = :source AND kind = :kind"),
         {"source": batch.source, "kind": batch.kind.name},
     ).scalar()
-    return dict(rows), listed_until
+    return {int(r[0]): r[1] for r in rows}, listed_until
 
 
 def _log(batch: Batch, items: list[_Item]) -> None:

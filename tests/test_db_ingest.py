@@ -160,7 +160,8 @@ def test_late_observation_inside_a_closed_interval_splits_it_and_supersedes_the_
     with engine.connect() as conn:
         kept = conn.execute(
             text(
-                "SELECT valid_from, valid_to FROM llm_price_version_record WHERE superseded_at IS NOT NULL"
+                "SELECT valid_from, valid_to FROM llm_price_version_record "
+                "WHERE superseded_at IS NOT NULL"
             )
         ).all()
     assert kept == [(T0, T2)]

@@ -16,7 +16,7 @@ from costcurve.core.observations import Observation
 from db.ingest_kinds import KINDS
 from db.pipeline import IngestOptions, RunSpec, ingest_observations
 from scrapers.registry import get_source
-from tests.support import fixture_files, observed_at_for, parse_recorded
+from tests.support import fixture_files, parse_recorded
 
 # Source -> file pattern: OpenRouter and RunPod daily listings (complete), LiteLLM snapshots.
 CAPTURES = {
@@ -105,7 +105,7 @@ def valid_time_history(engine: Engine) -> dict[tuple[Any, ...], list[tuple[Any, 
 def version_counts(engine: Engine) -> tuple[int, int, int]:
     """(believed versions, of which open, superseded versions kept) over both kinds."""
     with engine.connect() as conn:
-        return tuple(  # type: ignore[return-value]
+        return tuple(
             sum(conn.execute(text(sql.format(k=kind.record.name))).scalar_one() for kind in KINDS)
             for sql in (
                 "SELECT count(*) FROM {k} WHERE superseded_at IS NULL",
