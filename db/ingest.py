@@ -39,8 +39,14 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, select, text
 
 from costcurve.core.observations import LlmPrice, Observation
-from db.ingest_kinds import GPU, KINDS, LLM, PRICE_FIELDS, same_values
-from db.ingest_rebuild import PARTIAL_LISTING_RATIO, Batch, accepted_listings, rebuild
+from db.ingest_kinds import GPU, KINDS, LLM, PRICE_FIELDS, Kind, same_values
+from db.ingest_rebuild import (
+    PARTIAL_LISTING_RATIO,
+    WITHDRAWN,
+    Batch,
+    accepted_listings,
+    rebuild,
+)
 from db.ingest_result import IngestResult, PriceChange
 from db.ingest_sql import copy_rows, insert_versions, key_join, set_by_id, stage_table
 
@@ -52,6 +58,7 @@ __all__ = [
     "IngestResult",
     "PriceChange",
     "ingest",
+    "log_dataset_marks",
 ]
 
 
@@ -185,7 +192,7 @@ def _upsert_offerings(batch: Batch, stage: str) -> None:
     )
 
 
-def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_Item]:
+def _with_offering_ids_rows(batch: Batch, stage: str) -> list[tuple[int, int]]:
     kind = batch.kind
     rows = batch.conn.execute(
         text(
@@ -193,7 +200,11 @@ def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_It
             f"JOIN {kind.offering.name} o ON {key_join(kind, 'o', 's')}"
         )
     ).all()
-    ids: dict[int, int] = {int(r[0]): int(r[1]) for r in rows}
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_Item]:
+    ids = dict(_with_offering_ids_rows(batch, stage))
     return [_Item(i.obs, i.change_kind, i.ord, ids[i.ord]) for i in items]
 
 
@@ -213,9 +224,8 @@ def _prior(batch: Batch, ids: set[int]) -> tuple[dict[int, datetime], datetime |
     return {int(r[0]): r[1] for r in rows}, listed_until
 
 
-def _log(batch: Batch, items: list[_Item]) -> None:
-    kind = batch.kind
-    columns = [
+def _log_columns(kind: Kind) -> list[str]:
+    return [
         "offering_id",
         "instant",
         "observed_at",
@@ -226,6 +236,11 @@ def _log(batch: Batch, items: list[_Item]) -> None:
         "source_url",
         "recorded_at",
     ]
+
+
+def _log(batch: Batch, items: list[_Item]) -> None:
+    kind = batch.kind
+    columns = _log_columns(kind)
     rows = [
         (
             i.offering_id,
@@ -424,3 +439,38 @@ def _close_withdrawn(
             PriceChange(kind.name, r["offering_id"], key, r["version_id"], None, old, None, t)
         )
     return slow
+
+
+def log_dataset_marks(
+    conn: Connection,
+    source: str,
+    marks: Sequence[tuple[LlmPrice, datetime, bool]],
+    *,
+    run_id: int | None,
+    recorded_at: datetime,
+) -> None:
+    """Log a history dataset's (price, at, withdrawn) marks so a rebuild keeps them.
+
+    db/backfill.py closes a withdrawn offering's version and moves a still-listed
+    one's ``last_seen_at`` itself; these log rows (a ``withdrawn`` row, or a
+    sighting of the same price at ``at``) make the rule give the same.
+    """
+    if not marks:
+        return
+    kind = LLM
+    batch = Batch(conn, kind, source, run_id, recorded_at)
+    items = [_Item(p, "observed", i) for i, (p, _, _) in enumerate(marks)]
+    columns = ["ord", *kind.key_columns]
+    stage = "_stage_marks"
+    stage_table(conn, kind, stage, columns)
+    copy_rows(conn, stage, columns, [(i.ord, *kind.key_of(i.obs).values()) for i in items])
+    ids = dict(_with_offering_ids_rows(batch, stage))
+    rows = []
+    for i, (price, at, withdrawn) in enumerate(marks):
+        values = dict.fromkeys(kind.value_columns) if withdrawn else kind.values_of(price)
+        kind_of_row = WITHDRAWN if withdrawn else "observed"
+        rows.append(
+            (ids[i], at, at, *values.values(), None, kind_of_row, run_id, None, recorded_at)
+        )
+    columns = _log_columns(kind)
+    copy_rows(conn, kind.log.name, columns, rows)
