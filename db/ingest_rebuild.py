@@ -198,7 +198,12 @@ def _apply(batch: Batch, plan: _Plan, result: IngestResult) -> None:
     rows = [_version_row(batch, oid, island) for oid, island in plan.inserts]
     new_ids = {(o, f): i for i, o, f in insert_versions(conn, kind, rows)}
     result.superseded += len(plan.supersede)
-    result.closed_versions += len(plan.closes)
+    # Closed by what follows them (not by their own stated end), as the fast path counts.
+    result.closed_versions += len(plan.closes) + sum(
+        1
+        for _, island in plan.inserts
+        if island.valid_to is not None and island.valid_to != island.stated_end
+    )
     result.new_versions += len(rows)
     result.unchanged -= sum(1 for _, island in plan.inserts if island.mine)
     keys = _keys(
