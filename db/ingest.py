@@ -68,6 +68,9 @@ class _Item:
     change_kind: str
     ord: int = 0
     offering_id: int = 0
+    # The observation's offering row and versioned values, computed once.
+    offering: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def _instant(obs: Observation) -> datetime:
@@ -104,7 +107,7 @@ def ingest(
     result = IngestResult(observations=len(observations))
     for kind in KINDS:
         items = [
-            _Item(o, k, i)
+            _Item(o, k, i, 0, kind.offering_row(o), kind.values_of(o))
             for i, (o, k) in enumerate(
                 (o, k)
                 for o, k in zip(observations, kinds, strict=True)
@@ -152,7 +155,7 @@ def _stage_offerings(batch: Batch, items: list[_Item]) -> str:
     columns = ["ord", "instant", *kind.key_columns, *kind.offering_extra]
     stage = f"_stage_{kind.offering.name}"
     stage_table(batch.conn, kind, stage, columns)
-    rows = [(i.ord, _instant(i.obs), *kind.offering_row(i.obs).values()) for i in items]
+    rows = [(i.ord, _instant(i.obs), *i.offering.values()) for i in items]
     copy_rows(batch.conn, stage, columns, rows)
     keys = ", ".join(kind.key_columns)
     twice = batch.conn.execute(
@@ -205,7 +208,7 @@ def _with_offering_ids_rows(batch: Batch, stage: str) -> list[tuple[int, int]]:
 
 def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_Item]:
     ids = dict(_with_offering_ids_rows(batch, stage))
-    return [_Item(i.obs, i.change_kind, i.ord, ids[i.ord]) for i in items]
+    return [_Item(i.obs, i.change_kind, i.ord, ids[i.ord], i.offering, i.values) for i in items]
 
 
 def _prior(batch: Batch, ids: set[int]) -> tuple[dict[int, datetime], datetime | None]:
@@ -246,7 +249,7 @@ def _log(batch: Batch, items: list[_Item]) -> None:
             i.offering_id,
             _instant(i.obs),
             i.obs.observed_at,
-            *kind.values_of(i.obs).values(),
+            *i.values.values(),
             _end(i.obs),
             i.change_kind,
             batch.run_id,
@@ -330,7 +333,7 @@ def _decide(
     if end is not None and end <= t:
         result.skipped += 1  # a stated end that has already passed: nothing in effect
         return
-    values = kind.values_of(item.obs)
+    values = item.values
     current = {c: found[c] for c in kind.value_columns} if current_id else None
     if current is not None and end is None and same_values(values, current):
         result.unchanged += 1
@@ -352,8 +355,9 @@ def _decide(
             "source_url": item.obs.source_url,
         }
     )
-    key = kind.offering_row(item.obs)
-    plan.pending[oid] = PriceChange(kind.name, oid, key, current_id, None, current, values, t)
+    plan.pending[oid] = PriceChange(
+        kind.name, oid, item.offering, current_id, None, current, values, t
+    )
 
 
 def _withdraw(
