@@ -127,7 +127,10 @@ def _ingest_kind(
 ) -> None:
     stage = _stage_offerings(batch, items)
     _upsert_offerings(batch, stage)
-    items = _with_offering_ids(batch, stage, items)
+    everything = _with_offering_ids(batch, stage, items)
+    # An observation already logged adds nothing to the set (a replay): skip it.
+    items = _not_yet_logged(batch, everything)
+    result.unchanged += len(everything) - len(items)
     latest, listed_until = _prior(batch, {i.offering_id for i in items})
     _log(batch, items)
     per_offering = Counter(i.offering_id for i in items)
@@ -142,8 +145,34 @@ def _ingest_kind(
     slow = {i.offering_id for i in items if i.offering_id not in fast_ids}
     slow |= _apply_fast(batch, stage, fast, result)
     if listing_complete:
-        slow |= _withdraw(batch, items, listed_until, result)
+        t = max(i.obs.observed_at for i in everything)
+        fresh = sum(1 for i in items if i.obs.observed_at == t)
+        slow |= _withdraw(batch, everything, listed_until, result, fresh)
     rebuild(batch, slow, result)
+
+
+def _not_yet_logged(batch: Batch, items: list[_Item]) -> list[_Item]:
+    """The items the observation log does not already hold exactly."""
+    if not items:
+        return items
+    kind = batch.kind
+    values = ", ".join(f"l.{c}" for c in kind.value_columns)
+    rows = batch.conn.execute(
+        text(
+            f"SELECT l.offering_id, l.instant, l.observed_at, l.stated_end, {values} "
+            f"FROM {kind.log.name} l JOIN unnest(CAST(:oids AS bigint[]), "
+            "CAST(:instants AS timestamptz[])) AS s(oid, instant) "
+            "ON l.offering_id = s.oid AND l.instant = s.instant"
+        ),
+        {"oids": [i.offering_id for i in items], "instants": [_instant(i.obs) for i in items]},
+    ).all()
+    logged = {tuple(r) for r in rows}
+    return [
+        i
+        for i in items
+        if (i.offering_id, _instant(i.obs), i.obs.observed_at, _end(i.obs), *i.values.values())
+        not in logged
+    ]
 
 
 def _later(t: datetime, than: datetime | None) -> bool:
@@ -360,12 +389,31 @@ def _decide(
     )
 
 
+def _listing_known(batch: Batch, t: datetime, count: int) -> bool:
+    known = batch.conn.execute(
+        text(
+            "SELECT max(offering_count) FROM listing_event "
+            "WHERE source = :source AND kind = :kind AND instant = :t"
+        ),
+        {"source": batch.source, "kind": batch.kind.name, "t": t},
+    ).scalar()
+    return known is not None and known >= count
+
+
 def _withdraw(
-    batch: Batch, items: list[_Item], listed_until: datetime | None, result: IngestResult
+    batch: Batch,
+    items: list[_Item],
+    listed_until: datetime | None,
+    result: IngestResult,
+    fresh_members: int,
 ) -> set[int]:
     """Record the complete listing; close what it lacks. Returns offerings to rebuild."""
     t = max(i.obs.observed_at for i in items)
     listed = sorted({i.offering_id for i in items if i.obs.observed_at == t})
+    if fresh_members == 0 and _listing_known(batch, t, len(listed)):
+        # The same listing again (a replay): the set of events is unchanged.
+        result.listing_complete_applied = t in accepted_listings(batch)
+        return set()
     batch.conn.execute(
         text(
             "INSERT INTO listing_event (source, kind, instant, offering_count, recorded_at, run_id)"
