@@ -164,7 +164,7 @@ def test_late_observation_inside_a_closed_interval_splits_it_and_supersedes_the_
                 "WHERE superseded_at IS NOT NULL"
             )
         ).all()
-    assert kept == [(T0, T2)]
+    assert [tuple(r) for r in kept] == [(T0, T2)]
 
 
 def test_two_concurrent_ingests_of_one_snapshot_create_no_duplicate_versions(

@@ -5,6 +5,7 @@ out of every read of the current belief."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,7 +30,9 @@ def ev(day: int, price: str, *, seen: int | None = None, end: int | None = None)
     )
 
 
-def spans(events: list[Event], withdrawals: list[int] = ()) -> list[tuple[int, int | None, str]]:
+def spans(
+    events: list[Event], withdrawals: Sequence[int] = ()
+) -> list[tuple[int, int | None, str]]:
     out = walk(events, [D[w] for w in withdrawals])
     return [
         (
