@@ -86,7 +86,7 @@ def build_store(dsn: str, versions: int, offerings: int) -> None:
                     )
                 )
         with conn.cursor().copy(
-            "COPY llm_price_version (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
+            "COPY llm_price_version_record (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
             "free, original_currency, valid_from, valid_to, recorded_at, last_seen_at, "
             "change_kind) FROM STDIN"
         ) as copy:

@@ -73,7 +73,7 @@ def build_gpu_rates(dsn: str, versions: int, offerings: int = 200) -> None:
                 gpu = GPUS[i % len(GPUS)]
                 copy.write_row((i + 1, "bench_gpu", f"g{i}", gpu, 1, pricing, START, START + SPAN))
         with conn.cursor().copy(
-            "COPY gpu_rate_version (offering_id, usd_per_gpu_hour, valid_from, valid_to, "
+            "COPY gpu_rate_version_record (offering_id, usd_per_gpu_hour, valid_from, valid_to, "
             "recorded_at, last_seen_at, change_kind) FROM STDIN"
         ) as copy:
             for i in range(offerings):

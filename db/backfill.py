@@ -20,14 +20,15 @@ trail is the same (``pipeline_run``, archived raw bytes, per-run counts):
   the source ``reference``.
 
 All three are idempotent: a second import of the same data opens no version.
-Conflicts are never silent: an observation that contradicts recorded history
-(a different price inside a closed interval) is skipped and counted in
+An observation that contradicts recorded history splits it and the
+contradicted version is kept as superseded (``IngestResult.superseded``);
+one whose stated end has already passed is skipped and counted in
 ``IngestResult.skipped``, which the CLI prints.
 
-Limitation: ``db.ingest`` does not split a closed interval. LiteLLM files older
-than snapshots the live ``litellm`` source already recorded can only fill the
-time before them; their price changes inside already-recorded intervals are
-skipped and counted. Backfill LiteLLM before the first live run.
+Withdrawals and last sightings are also logged (``db.ingest.log_dataset_marks``),
+so a later rebuild of the offering (an out-of-order arrival) keeps them.
+LiteLLM files older than snapshots already recorded are versioned by the
+same set-based rule as any late arrival (README "Versioning").
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from costcurve.catalog.reference import (
     SOURCE as REFERENCE,
 )
 from costcurve.core.observations import Observation, date_from_filename, utc
-from db.ingest import IngestResult, PriceChange, ingest
+from db.ingest import IngestResult, PriceChange, ingest, log_dataset_marks
 from db.pipeline import (
     IngestOptions,
     RecordedRun,
@@ -126,6 +127,9 @@ def _ingest_items(run: RecordedRun, items: Sequence[HistoryItem]) -> RunOutcome:
         )
         _close_at(conn, run.source, [i for i in items if i.closes_at], recorded_at, result)
         _seen_through(conn, run.source, [i for i in items if i.seen_through])
+        marks = [(i.price, i.closes_at, True) for i in items if i.closes_at]
+        marks += [(i.price, i.seen_through, False) for i in items if i.seen_through]
+        log_dataset_marks(conn, run.source, marks, run_id=run.run_id, recorded_at=recorded_at)
         return result
 
     result = run.commit(work, ingest_counts)

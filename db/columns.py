@@ -44,4 +44,5 @@ ischema_names["xid8"] = Xid8
 
 def changed_xid() -> Any:
     """The transaction that last inserted or updated the row (set by a trigger, 0011)."""
-    return Field(default=None, sa_column=Column(Xid8(), nullable=True, index=True))
+    # Indexed on the record tables (db/models.py), where the rows live.
+    return Field(default=None, sa_column=Column(Xid8(), nullable=True))

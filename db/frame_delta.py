@@ -149,14 +149,13 @@ def _reread_sql(kind: Kind, snapshot: str) -> str:
 def removed_version_ids(cursor: Any, kind: Kind, snapshot: str) -> list[int]:
     """Ids of versions no longer believed since ``snapshot``: rows to drop from the frames.
 
-    Until migration 0012 versions are never deleted nor disbelieved, so this is
-    empty. After 0012 renames the table to ``<kind.version>_record`` and adds
-    ``superseded_at``, it reads ``<kind.version>_record WHERE superseded_at IS
-    NOT NULL`` with ``changed_xid`` in the delta (``changed_since_sql`` over the
-    record table; setting ``superseded_at`` is an UPDATE, so the trigger stamps it).
+    A rebuild (db/ingest_rebuild.py) marks a contradicted version ``superseded_at``
+    in ``<kind.version>_record``; the view ``kind.version`` then hides it. Setting
+    it is an UPDATE, so the trigger stamps ``changed_xid`` and the delta sees it.
     """
-    del cursor, kind, snapshot
-    return []
+    sql = changed_since_sql(f"{kind.version}_record", snapshot) + " AND superseded_at IS NOT NULL"
+    cursor.execute(sql)
+    return [int(i) for i in pl.DataFrame(cursor.fetch_arrow())["id"].to_list()]
 
 
 def _predecessors(frame: pl.DataFrame, removed: list[int]) -> list[int]:

@@ -303,11 +303,12 @@ _INDEX_SQL = """
            COALESCE(v.offer_count, 1), v.usd_per_gpu_hour, v.valid_from,
            CASE WHEN v.closed_recorded_at <= {believed} THEN v.valid_to END,
            LEAST(v.last_seen_at, {believed})
-    FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
+    FROM gpu_rate_version_record v JOIN gpu_offering o ON o.id = v.offering_id
     JOIN source s ON s.slug = o.source
     WHERE s.kind <> 'comparison' AND (o.os IS NULL OR o.os = 'linux')
       AND (o.statistic IS NULL OR o.statistic IN ('median', 'avg'))
       AND v.recorded_at <= {believed} AND v.valid_from < {upper}
+      AND (v.superseded_at IS NULL OR v.superseded_at > {believed})
       AND (v.valid_to IS NULL OR v.closed_recorded_at > {believed} OR v.valid_to > {lower})
       AND v.last_seen_at > {lower}::timestamptz - interval '{horizon_s} seconds'
 """

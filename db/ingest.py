@@ -1,32 +1,25 @@
 """Versioned ingest of normalized observations.
 
-Rules (README "Versioning" repeats them for users):
+The rule (README "Versioning"; db/versioning_rule.py is its one definition):
+an offering's versions are a function of the SET of its observations and of
+its source's complete listings, whatever order and concurrency they arrive in.
 
 * All of one call happens in one transaction, serialized per source by an
-  advisory lock, so two concurrent ingests of one snapshot cannot both open a
-  version (the partial unique index ``uq_*_version_open`` is the backstop).
-* Observations are applied in time order, a group per instant ``t`` (the
-  observation's ``effective_from`` when it announces a future price, else its
-  ``observed_at``).
-* Against the version in effect at ``t``:
-  - same values: unchanged; its ``last_seen_at`` moves forward. Prices closer
-    than the published precision (``core.offer_terms.same_price``) are the same;
-  - different values and that version is open: it is closed at ``t`` and a new
-    open version starts at ``t``;
-  - different values inside a closed interval, or a second price at the very
-    instant a version starts: the observation conflicts with recorded history
-    and is skipped (counted, never applied silently over history).
-* No version in effect at ``t``: a new version opens at ``t``; if a later
-  version already exists (a backfill of older history) the new one is closed
-  where the later one starts.
-* A price with a stated end (``effective_to``, a promotion) is closed at that
-  end when it is opened, so it stops being in effect without another scrape.
-* The canonical model is a versioned value (``llm_price_version.model_slug``):
-  an id that starts to point at another model opens a new version.
-* Withdrawal: only when the source declares its listing complete are open
-  versions of offerings missing from the snapshot closed at ``t``. A "complete"
-  listing that has fewer than half of the source's open offerings is treated as
-  partial (a truncated response must not wipe current prices).
+  advisory lock (the partial unique index ``uq_*_version_open`` is the backstop).
+* Every observation is appended to the kind's observation log, and a complete
+  listing to ``listing_event``; versions are derived from them.
+* Fast path (the normal scrape): an offering whose new observation is later
+  than everything logged for it and than every complete listing of its source
+  is applied incrementally against the version in effect (unchanged: its
+  ``last_seen_at`` moves; different: close at ``t`` and open at ``t``), which
+  is exactly what the rule gives.
+* Anything else (a backfill, a replay, a retried run delivering older data) is
+  rebuilt from the log (db/ingest_rebuild.py): contradicted versions are kept
+  with ``superseded_at`` and replaced by the implied ones.
+* Withdrawal: a complete listing at ``t`` (the latest ``observed_at`` of the
+  call) closes, at ``t``, the version in effect of each offering of the source
+  it lacks, unless the listing has fewer than ``PARTIAL_LISTING_RATIO`` of the
+  offerings of the previous accepted listing (in valid time).
 * Every model whose prices were touched is re-screened for plausibility in the
   same transaction (db/screen.py), so no price is used before it is screened.
 * A parse failure never reaches this module, so it can close nothing.
@@ -37,19 +30,25 @@ the tables (db/ingest_kinds.py).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, bindparam, func, select, text, update
+from sqlalchemy import Connection, RowMapping, func, select, text
 
 from costcurve.core.observations import LlmPrice, Observation
 from db.ingest_kinds import GPU, KINDS, LLM, PRICE_FIELDS, Kind, same_values
-from db.ingest_sql import copy_rows, key_join, stage_table
-
-PARTIAL_LISTING_RATIO = 0.5
+from db.ingest_rebuild import (
+    PARTIAL_LISTING_RATIO,
+    WITHDRAWN,
+    Batch,
+    accepted_listings,
+    rebuild,
+)
+from db.ingest_result import IngestResult, PriceChange
+from db.ingest_sql import copy_rows, insert_versions, key_join, set_by_id, stage_table
 
 __all__ = [
     "GPU",
@@ -59,57 +58,19 @@ __all__ = [
     "IngestResult",
     "PriceChange",
     "ingest",
+    "log_dataset_marks",
 ]
-
-
-@dataclass
-class PriceChange:
-    kind: str  # llm_price | gpu_rate
-    offering_id: int
-    key: dict[str, Any]
-    old_version_id: int | None
-    new_version_id: int | None
-    old: dict[str, Any] | None
-    new: dict[str, Any] | None
-    at: datetime
-
-
-@dataclass
-class IngestResult:
-    observations: int = 0
-    new_versions: int = 0
-    closed_versions: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    listing_complete_applied: bool = False
-    changes: list[PriceChange] = field(default_factory=list)
-    flagged: int = 0
-
-    def counts(self) -> dict[str, int]:
-        return {
-            "new_versions": self.new_versions,
-            "closed_versions": self.closed_versions,
-            "unchanged": self.unchanged,
-        }
 
 
 @dataclass(frozen=True)
 class _Item:
     obs: Observation
     change_kind: str
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """One instant of one kind of one source's ingest."""
-
-    conn: Connection
-    kind: Kind
-    source: str
-    t: datetime
-    items: list[_Item]
-    run_id: int | None
-    recorded_at: datetime
+    ord: int = 0
+    offering_id: int = 0
+    # The observation's offering row and versioned values, computed once.
+    offering: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 def _instant(obs: Observation) -> datetime:
@@ -139,245 +100,429 @@ def ingest(
     kinds = [change_kind] * len(observations) if isinstance(change_kind, str) else change_kind
     if len(kinds) != len(observations):
         raise ValueError("one change_kind per observation")
+    for o in observations:
+        if o.source != source:
+            raise ValueError(f"observation of source {o.source!r} in a {source!r} ingest")
     conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"costcurve-ingest:{source}"))))
     result = IngestResult(observations=len(observations))
     for kind in KINDS:
         items = [
-            _Item(o, k)
-            for o, k in zip(observations, kinds, strict=True)
-            if isinstance(o, kind.observation)
-        ]
-        if not items and not listing_complete:
-            continue
-        groups = _by_instant(source, items)
-        for t in sorted(groups):
-            _apply_snapshot(
-                _Snapshot(conn, kind, source, t, groups[t], run_id, recorded_at), result
+            _Item(o, k, i, 0, kind.offering_row(o), kind.values_of(o))
+            for i, (o, k) in enumerate(
+                (o, k)
+                for o, k in zip(observations, kinds, strict=True)
+                if isinstance(o, kind.observation)
             )
-        if listing_complete and groups:
-            t_last = max(groups)
-            latest = _Snapshot(conn, kind, source, t_last, groups[t_last], run_id, recorded_at)
-            _close_withdrawn(latest, result)
-    result.flagged = screen_after_ingest(conn, source, observations, result.changes)
+        ]
+        if items:
+            batch = Batch(conn, kind, source, run_id, recorded_at)
+            _ingest_kind(batch, items, listing_complete, result)
+    touched = [*result.changes, *result.rescreen]
+    result.flagged = screen_after_ingest(conn, source, observations, touched)
     return result
 
 
-def _by_instant(source: str, items: list[_Item]) -> dict[datetime, list[_Item]]:
-    groups: dict[datetime, list[_Item]] = defaultdict(list)
-    for item in items:
-        if item.obs.source != source:
-            raise ValueError(f"observation of source {item.obs.source!r} in a {source!r} ingest")
-        groups[_instant(item.obs)].append(item)
-    return groups
+def _ingest_kind(
+    batch: Batch, items: list[_Item], listing_complete: bool, result: IngestResult
+) -> None:
+    stage = _stage_offerings(batch, items)
+    _upsert_offerings(batch, stage)
+    everything = _with_offering_ids(batch, stage, items)
+    # An observation already logged adds nothing to the set (a replay): skip it.
+    items = _not_yet_logged(batch, everything)
+    result.unchanged += len(everything) - len(items)
+    latest, listed_until = _prior(batch, {i.offering_id for i in items})
+    _log(batch, items)
+    per_offering = Counter(i.offering_id for i in items)
+    fast = [
+        i
+        for i in items
+        if per_offering[i.offering_id] == 1
+        and _later(_instant(i.obs), latest.get(i.offering_id))
+        and _later(_instant(i.obs), listed_until)
+    ]
+    fast_ids = {i.offering_id for i in fast}
+    slow = {i.offering_id for i in items if i.offering_id not in fast_ids}
+    slow |= _apply_fast(batch, stage, fast, result)
+    if listing_complete:
+        t = max(i.obs.observed_at for i in everything)
+        fresh = sum(1 for i in items if i.obs.observed_at == t)
+        slow |= _withdraw(batch, everything, listed_until, result, fresh)
+    rebuild(batch, slow, result)
 
 
-def _apply_snapshot(snap: _Snapshot, result: IngestResult) -> None:
-    stage = _stage_offerings(snap)
-    _upsert_offerings(snap, stage)
-    state = _versions_in_effect(snap, stage)
-    plan = _Plan()
-    for i, item in enumerate(snap.items):
-        _decide(snap, item, state[i], plan, result)
-    _touch(snap, plan.touch)
-    _close(snap, plan.close, result)
-    _insert_versions(snap, plan, result)
+def _not_yet_logged(batch: Batch, items: list[_Item]) -> list[_Item]:
+    """The items the observation log does not already hold exactly."""
+    if not items:
+        return items
+    kind = batch.kind
+    values = ", ".join(f"l.{c}" for c in kind.value_columns)
+    rows = batch.conn.execute(
+        text(
+            f"SELECT l.offering_id, l.instant, l.observed_at, l.stated_end, {values} "
+            f"FROM {kind.log.name} l JOIN unnest(CAST(:oids AS bigint[]), "
+            "CAST(:instants AS timestamptz[])) AS s(oid, instant) "
+            "ON l.offering_id = s.oid AND l.instant = s.instant"
+        ),
+        {"oids": [i.offering_id for i in items], "instants": [_instant(i.obs) for i in items]},
+    ).all()
+    logged = {tuple(r) for r in rows}
+    return [
+        i
+        for i in items
+        if (i.offering_id, _instant(i.obs), i.obs.observed_at, _end(i.obs), *i.values.values())
+        not in logged
+    ]
 
 
-@dataclass
-class _Plan:
-    touch: list[int] = field(default_factory=list)
-    close: list[int] = field(default_factory=list)
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    pending: dict[int, PriceChange] = field(default_factory=dict)
+def _later(t: datetime, than: datetime | None) -> bool:
+    return than is None or t > than
 
 
-def _stage_offerings(snap: _Snapshot) -> str:
-    kind = snap.kind
-    columns = ["ord", *kind.key_columns, *kind.offering_extra]
+def _stage_offerings(batch: Batch, items: list[_Item]) -> str:
+    kind = batch.kind
+    columns = ["ord", "instant", *kind.key_columns, *kind.offering_extra]
     stage = f"_stage_{kind.offering.name}"
-    stage_table(snap.conn, kind, stage, columns)
-    rows = [(i, *kind.offering_row(item.obs).values()) for i, item in enumerate(snap.items)]
-    copy_rows(snap.conn, stage, columns, rows)
-    distinct = snap.conn.execute(
-        text(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(kind.key_columns)} FROM {stage}) d")
-    ).scalar_one()
-    if distinct != len(rows):
+    stage_table(batch.conn, kind, stage, columns)
+    rows = [(i.ord, _instant(i.obs), *i.offering.values()) for i in items]
+    copy_rows(batch.conn, stage, columns, rows)
+    keys = ", ".join(kind.key_columns)
+    twice = batch.conn.execute(
+        text(f"SELECT instant FROM {stage} GROUP BY instant, {keys} HAVING count(*) > 1 LIMIT 1")
+    ).scalar()
+    if twice is not None:
         raise ValueError(
-            f"{snap.source}: the snapshot at {snap.t.isoformat()} lists an offering twice"
+            f"{batch.source}: the snapshot at {twice.isoformat()} lists an offering twice"
         )
     return stage
 
 
-def _upsert_offerings(snap: _Snapshot, stage: str) -> None:
-    kind, o = snap.kind, snap.kind.offering.name
+def _upsert_offerings(batch: Batch, stage: str) -> None:
+    kind, o = batch.kind, batch.kind.offering.name
+    keys = ", ".join(kind.key_columns)
     columns = ", ".join((*kind.key_columns, *kind.offering_extra))
-    refresh = "".join(f", {c} = COALESCE(EXCLUDED.{c}, {o}.{c})" for c in kind.offering_extra)
-    snap.conn.execute(
+    # Attributes come from the latest observation whatever the arrival order.
+    refresh = "".join(
+        f", {c} = CASE WHEN EXCLUDED.last_seen_at >= {o}.last_seen_at"
+        f" THEN COALESCE(EXCLUDED.{c}, {o}.{c}) ELSE COALESCE({o}.{c}, EXCLUDED.{c}) END"
+        for c in kind.offering_extra
+    )
+    batch.conn.execute(
         text(
             f"""
             INSERT INTO {o} ({columns}, first_seen_at, last_seen_at)
-            SELECT {columns}, :t, :t FROM {stage}
+            SELECT DISTINCT ON ({keys}) {columns},
+                   min(instant) OVER w, max(instant) OVER w
+            FROM {stage}
+            WINDOW w AS (PARTITION BY {keys})
+            ORDER BY {keys}, instant DESC
             ON CONFLICT ON CONSTRAINT uq_{o}_key DO UPDATE SET
               last_seen_at = GREATEST({o}.last_seen_at, EXCLUDED.last_seen_at),
               first_seen_at = LEAST({o}.first_seen_at, EXCLUDED.first_seen_at){refresh}
             """
-        ),
-        {"t": snap.t},
+        )
     )
 
 
-def _versions_in_effect(snap: _Snapshot, stage: str) -> dict[int, RowMapping]:
-    """Per staged row: its offering id, the version in effect at ``t`` and the next start."""
-    kind = snap.kind
+def _with_offering_ids_rows(batch: Batch, stage: str) -> list[tuple[int, int]]:
+    kind = batch.kind
+    rows = batch.conn.execute(
+        text(
+            f"SELECT s.ord, o.id FROM {stage} s "
+            f"JOIN {kind.offering.name} o ON {key_join(kind, 'o', 's')}"
+        )
+    ).all()
+    return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def _with_offering_ids(batch: Batch, stage: str, items: list[_Item]) -> list[_Item]:
+    ids = dict(_with_offering_ids_rows(batch, stage))
+    return [_Item(i.obs, i.change_kind, i.ord, ids[i.ord], i.offering, i.values) for i in items]
+
+
+def _prior(batch: Batch, ids: set[int]) -> tuple[dict[int, datetime], datetime | None]:
+    """Per offering, the latest instant logged for it; the source's latest complete listing."""
+    rows = batch.conn.execute(
+        text(
+            f"SELECT offering_id, max(GREATEST(instant, observed_at)) FROM {batch.kind.log.name} "
+            "WHERE offering_id = ANY(:ids) GROUP BY offering_id"
+        ),
+        {"ids": sorted(ids)},
+    ).all()
+    listed_until = batch.conn.execute(
+        text("SELECT max(instant) FROM listing_event WHERE source = :source AND kind = :kind"),
+        {"source": batch.source, "kind": batch.kind.name},
+    ).scalar()
+    return {int(r[0]): r[1] for r in rows}, listed_until
+
+
+def _log_columns(kind: Kind) -> list[str]:
+    return [
+        "offering_id",
+        "instant",
+        "observed_at",
+        *kind.value_columns,
+        "stated_end",
+        "change_kind",
+        "run_id",
+        "source_url",
+        "recorded_at",
+    ]
+
+
+def _log(batch: Batch, items: list[_Item]) -> None:
+    kind = batch.kind
+    columns = _log_columns(kind)
+    rows = [
+        (
+            i.offering_id,
+            _instant(i.obs),
+            i.obs.observed_at,
+            *i.values.values(),
+            _end(i.obs),
+            i.change_kind,
+            batch.run_id,
+            i.obs.source_url,
+            batch.recorded_at,
+        )
+        for i in items
+    ]
+    copy_rows(batch.conn, kind.log.name, columns, rows)
+
+
+@dataclass
+class _Plan:
+    touch: list[tuple[int, datetime]] = field(default_factory=list)
+    close: list[tuple[int, datetime]] = field(default_factory=list)
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    pending: dict[int, PriceChange] = field(default_factory=dict)
+    slow: set[int] = field(default_factory=set)
+
+
+def _apply_fast(batch: Batch, stage: str, items: list[_Item], result: IngestResult) -> set[int]:
+    """Apply the fast-path items; returns the offerings that need a rebuild after all."""
+    if not items:
+        return set()
+    state = _versions_in_effect(batch, stage, [i.ord for i in items])
+    plan = _Plan()
+    for item in items:
+        _decide(batch, item, state[item.ord], plan, result)
+    set_by_id(batch.conn, batch.kind.version.name, "last_seen_at", plan.touch)
+    set_by_id(
+        batch.conn,
+        batch.kind.version.name,
+        "valid_to",
+        plan.close,
+        {"closed_recorded_at": batch.recorded_at},
+    )
+    result.closed_versions += len(plan.close)
+    for new_id, oid, _ in insert_versions(batch.conn, batch.kind, plan.inserts):
+        plan.pending[oid].new_version_id = new_id
+    result.new_versions += len(plan.inserts)
+    result.changes.extend(plan.pending.values())
+    return plan.slow
+
+
+def _versions_in_effect(batch: Batch, stage: str, ords: list[int]) -> dict[int, RowMapping]:
+    """Per staged row: the version in effect at its instant and whether a later one exists."""
+    kind = batch.kind
     o, v = kind.offering.name, kind.version.name
     values = ", ".join(f"e.{c}" for c in kind.value_columns)
-    rows = snap.conn.execute(
+    rows = batch.conn.execute(
         text(
             f"""
-            SELECT s.ord, o.id AS offering_id, e.id AS version_id, e.valid_from, e.valid_to,
-                   nxt.valid_from AS next_from, {values}
+            SELECT s.ord, e.id AS version_id, e.valid_from, e.valid_to,
+                   e.last_seen_at, later.n AS later, {values}
             FROM {stage} s
             JOIN {o} o ON {key_join(kind, "o", "s")}
-            LEFT JOIN {v} e ON e.offering_id = o.id AND e.valid_from <= :t
-                 AND (e.valid_to IS NULL OR e.valid_to > :t)
+            LEFT JOIN {v} e ON e.offering_id = o.id AND e.valid_from <= s.instant
+                 AND (e.valid_to IS NULL OR e.valid_to > s.instant)
             LEFT JOIN LATERAL (
-                SELECT n.valid_from FROM {v} n
-                WHERE n.offering_id = o.id AND n.valid_from > :t
-                ORDER BY n.valid_from LIMIT 1
-            ) nxt ON true
+                SELECT 1 AS n FROM {v} n
+                WHERE n.offering_id = o.id AND n.valid_from > s.instant LIMIT 1
+            ) later ON true
+            WHERE s.ord = ANY(:ords)
             """
         ),
-        {"t": snap.t},
+        {"ords": ords},
     ).mappings()
     return {row["ord"]: row for row in rows}
 
 
 def _decide(
-    snap: _Snapshot, item: _Item, found: RowMapping, plan: _Plan, result: IngestResult
+    batch: Batch, item: _Item, found: RowMapping, plan: _Plan, result: IngestResult
 ) -> None:
-    kind = snap.kind
-    values = kind.values_of(item.obs)
+    """One fast-path observation against the version in effect at its instant (the rule)."""
+    kind, t, end = batch.kind, _instant(item.obs), _end(item.obs)
+    oid = item.offering_id
     current_id = found["version_id"]
-    current = {c: found[c] for c in kind.value_columns} if current_id else None
-    if current is not None:
-        if same_values(values, current):
-            result.unchanged += 1
-            plan.touch.append(current_id)
-            return
-        if found["valid_to"] is not None or found["valid_from"] == snap.t:
-            result.skipped += 1
-            return
-    ends = [e for e in (found["next_from"] if current is None else None, _end(item.obs)) if e]
-    valid_to = min(ends, default=None)
-    if valid_to is not None and valid_to <= snap.t:
+    if found["later"] or (current_id is not None and found["valid_to"] is not None):
+        plan.slow.add(oid)  # a closed interval or a later version: only a rebuild knows
+        return
+    if end is not None and end <= t:
         result.skipped += 1  # a stated end that has already passed: nothing in effect
         return
+    values = item.values
+    current = {c: found[c] for c in kind.value_columns} if current_id else None
+    if current is not None and end is None and same_values(values, current):
+        result.unchanged += 1
+        plan.touch.append((current_id, max(found["last_seen_at"], item.obs.observed_at)))
+        return
     if current is not None:
-        plan.close.append(current_id)
-    oid = found["offering_id"]
+        plan.close.append((current_id, t))
     plan.inserts.append(
         {
             "offering_id": oid,
             **values,
-            "valid_from": snap.t,
-            "valid_to": valid_to,
-            "recorded_at": snap.recorded_at,
-            "closed_recorded_at": snap.recorded_at if valid_to is not None else None,
+            "valid_from": t,
+            "valid_to": end,
+            "recorded_at": batch.recorded_at,
+            "closed_recorded_at": batch.recorded_at if end is not None else None,
             "last_seen_at": item.obs.observed_at,
             "change_kind": item.change_kind,
-            "run_id": snap.run_id,
+            "run_id": batch.run_id,
             "source_url": item.obs.source_url,
         }
     )
-    key = kind.offering_row(item.obs)
-    plan.pending[oid] = PriceChange(kind.name, oid, key, current_id, None, current, values, snap.t)
-
-
-def _touch(snap: _Snapshot, ids: list[int]) -> None:
-    if not ids:
-        return
-    v = snap.kind.version
-    seen = max(item.obs.observed_at for item in snap.items)
-    snap.conn.execute(
-        update(v)
-        .where(v.c.id == func.any(bindparam("ids")))
-        .values(last_seen_at=func.greatest(v.c.last_seen_at, bindparam("seen"))),
-        {"ids": ids, "seen": seen},
+    plan.pending[oid] = PriceChange(
+        kind.name, oid, item.offering, current_id, None, current, values, t
     )
 
 
-def _close(snap: _Snapshot, ids: list[int], result: IngestResult) -> None:
-    if not ids:
-        return
-    v = snap.kind.version
-    snap.conn.execute(
-        update(v)
-        .where(v.c.id == func.any(bindparam("ids")))
-        .values(valid_to=snap.t, closed_recorded_at=snap.recorded_at),
-        {"ids": ids},
+def _listing_known(batch: Batch, t: datetime, count: int) -> bool:
+    known = batch.conn.execute(
+        text(
+            "SELECT max(offering_count) FROM listing_event "
+            "WHERE source = :source AND kind = :kind AND instant = :t"
+        ),
+        {"source": batch.source, "kind": batch.kind.name, "t": t},
+    ).scalar()
+    return known is not None and known >= count
+
+
+def _withdraw(
+    batch: Batch,
+    items: list[_Item],
+    listed_until: datetime | None,
+    result: IngestResult,
+    fresh_members: int,
+) -> set[int]:
+    """Record the complete listing; close what it lacks. Returns offerings to rebuild."""
+    t = max(i.obs.observed_at for i in items)
+    listed = sorted({i.offering_id for i in items if i.obs.observed_at == t})
+    if fresh_members == 0 and _listing_known(batch, t, len(listed)):
+        # The same listing again (a replay): the set of events is unchanged.
+        result.listing_complete_applied = t in accepted_listings(batch)
+        return set()
+    batch.conn.execute(
+        text(
+            "INSERT INTO listing_event (source, kind, instant, offering_count, recorded_at, run_id)"
+            " VALUES (:source, :kind, :t, :n, :recorded_at, :run_id)"
+        ),
+        {
+            "source": batch.source,
+            "kind": batch.kind.name,
+            "t": t,
+            "n": len(listed),
+            "recorded_at": batch.recorded_at,
+            "run_id": batch.run_id,
+        },
     )
-    result.closed_versions += len(ids)
-
-
-def _insert_versions(snap: _Snapshot, plan: _Plan, result: IngestResult) -> None:
-    if not plan.inserts:
-        return
-    v = snap.kind.version.name
-    columns = list(plan.inserts[0])
-    stage = f"_stage_{v}"
-    stage_table(snap.conn, snap.kind, stage, columns)
-    copy_rows(snap.conn, stage, columns, [tuple(row.values()) for row in plan.inserts])
-    cols = ", ".join(columns)
-    inserted = snap.conn.execute(
-        text(f"INSERT INTO {v} ({cols}) SELECT {cols} FROM {stage} RETURNING id, offering_id")
-    )
-    for new_id, oid in inserted:
-        plan.pending[oid].new_version_id = new_id
-    result.new_versions += len(plan.inserts)
-    result.changes.extend(plan.pending.values())
-
-
-def _close_withdrawn(snap: _Snapshot, result: IngestResult) -> None:
-    kind = snap.kind
-    o, v = kind.offering, kind.version
-    seen = {tuple(kind.key_of(item.obs).values()) for item in snap.items}
-    open_rows = (
-        snap.conn.execute(
-            select(
-                v.c.id.label("version_id"),
-                v.c.offering_id,
-                v.c.valid_from,
-                v.c.last_seen_at,
-                *(o.c[c] for c in kind.key_columns),
-            )
-            .join(o, o.c.id == v.c.offering_id)
-            .where(o.c.source == snap.source, v.c.valid_to.is_(None))
-        )
-        .mappings()
-        .all()
-    )
-    if len(seen) < PARTIAL_LISTING_RATIO * len(open_rows):
-        return
+    if not _later(t, listed_until):
+        # An older listing arrived late: it can change which later listings count
+        # as complete, so every offering of the source is rebuilt.
+        result.listing_complete_applied = t in accepted_listings(batch)
+        return _offerings_of(batch)
+    if t not in accepted_listings(batch):
+        return set()
     result.listing_complete_applied = True
-    # Only what was last seen no later than this snapshot can have been withdrawn
-    # by it: re-ingesting an old snapshot must not close offerings seen since.
-    gone = [
-        r
-        for r in open_rows
-        if tuple(r[c] for c in kind.key_columns) not in seen
-        and r["valid_from"] < snap.t
-        and r["last_seen_at"] <= snap.t
-    ]
-    if not gone:
-        return
-    snap.conn.execute(
-        update(v)
-        .where(v.c.id.in_([r["version_id"] for r in gone]))
-        .values(valid_to=snap.t, closed_recorded_at=snap.recorded_at)
+    return _close_withdrawn(batch, t, listed, result)
+
+
+def _offerings_of(batch: Batch) -> set[int]:
+    o = batch.kind.offering.name
+    rows = batch.conn.execute(text(f"SELECT id FROM {o} WHERE source = :s"), {"s": batch.source})
+    return {int(r[0]) for r in rows}
+
+
+def _close_withdrawn(
+    batch: Batch, t: datetime, listed: list[int], result: IngestResult
+) -> set[int]:
+    """Close at ``t`` the versions in effect of offerings the listing lacks (each key once)."""
+    kind = batch.kind
+    o, v, log = kind.offering.name, kind.version.name, kind.log.name
+    keys = ", ".join(f"o.{c}" for c in (*kind.key_columns, *kind.offering_extra))
+    values = ", ".join(f"v.{c}" for c in kind.value_columns)
+    rows = batch.conn.execute(
+        text(
+            f"""
+            SELECT v.id AS version_id, v.offering_id, v.valid_to,
+                   (SELECT max(GREATEST(l.instant, l.observed_at)) FROM {log} l
+                    WHERE l.offering_id = v.offering_id) AS latest,
+                   {keys}, {values}
+            FROM {v} v JOIN {o} o ON o.id = v.offering_id
+            WHERE o.source = :source AND v.valid_from < :t
+              AND (v.valid_to IS NULL OR v.valid_to > :t)
+              AND NOT (v.offering_id = ANY(:listed))
+            """
+        ),
+        {"source": batch.source, "t": t, "listed": listed},
+    ).mappings()
+    slow: set[int] = set()
+    gone = []
+    for r in rows:
+        if r["valid_to"] is not None or r["latest"] >= t:
+            slow.add(r["offering_id"])  # a stated end or a later sighting: rebuild
+        else:
+            gone.append(r)
+    set_by_id(
+        batch.conn,
+        v,
+        "valid_to",
+        [(r["version_id"], t) for r in gone],
+        {"closed_recorded_at": batch.recorded_at},
     )
     result.closed_versions += len(gone)
+    key_columns = (*kind.key_columns, *kind.offering_extra)
     for r in gone:
-        key = {c: r[c] for c in kind.key_columns}
+        key = {c: r[c] for c in key_columns}
+        old = {c: r[c] for c in kind.value_columns}
         result.changes.append(
-            PriceChange(kind.name, r["offering_id"], key, r["version_id"], None, None, None, snap.t)
+            PriceChange(kind.name, r["offering_id"], key, r["version_id"], None, old, None, t)
         )
+    return slow
+
+
+def log_dataset_marks(
+    conn: Connection,
+    source: str,
+    marks: Sequence[tuple[LlmPrice, datetime, bool]],
+    *,
+    run_id: int | None,
+    recorded_at: datetime,
+) -> None:
+    """Log a history dataset's (price, at, withdrawn) marks so a rebuild keeps them.
+
+    db/backfill.py closes a withdrawn offering's version and moves a still-listed
+    one's ``last_seen_at`` itself; these log rows (a ``withdrawn`` row, or a
+    sighting of the same price at ``at``) make the rule give the same.
+    """
+    if not marks:
+        return
+    kind = LLM
+    batch = Batch(conn, kind, source, run_id, recorded_at)
+    items = [_Item(p, "observed", i) for i, (p, _, _) in enumerate(marks)]
+    columns = ["ord", *kind.key_columns]
+    stage = "_stage_marks"
+    stage_table(conn, kind, stage, columns)
+    copy_rows(conn, stage, columns, [(i.ord, *kind.key_of(i.obs).values()) for i in items])
+    ids = dict(_with_offering_ids_rows(batch, stage))
+    rows = []
+    for i, (price, at, withdrawn) in enumerate(marks):
+        values = dict.fromkeys(kind.value_columns) if withdrawn else kind.values_of(price)
+        kind_of_row = WITHDRAWN if withdrawn else "observed"
+        rows.append(
+            (ids[i], at, at, *values.values(), None, kind_of_row, run_id, None, recorded_at)
+        )
+    columns = _log_columns(kind)
+    copy_rows(conn, kind.log.name, columns, rows)

@@ -17,24 +17,19 @@ from sqlalchemy import Table, UniqueConstraint
 
 from costcurve.core.observations import GpuRate, LlmPrice, Observation
 from costcurve.core.offer_terms import same_price
-from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
-
-# Version columns that say when/how a version was learned, not what it says.
-BOOKKEEPING = frozenset(
-    {
-        "id",
-        "offering_id",
-        "valid_from",
-        "valid_to",
-        "recorded_at",
-        "closed_recorded_at",
-        "last_seen_at",
-        "change_kind",
-        "run_id",
-        "source_url",
-        "changed_xid",  # which transaction wrote the row (migration 0011's trigger)
-    }
+from db.models import (
+    GPU_OBSERVATION,
+    GPU_VERSION_RECORD,
+    LLM_OBSERVATION,
+    LLM_VERSION_RECORD,
+    VERSION_BOOKKEEPING,
+    GpuOffering,
+    GpuRateVersion,
+    LlmOffering,
+    LlmPriceVersion,
 )
+
+BOOKKEEPING = VERSION_BOOKKEEPING
 _OFFERING_BOOKKEEPING = frozenset({"id", "first_seen_at", "last_seen_at"})
 # Versioned values that are not prices: who the price is for and its currency.
 IDENTITY = frozenset({"model_slug", "original_currency", "fx_rate"})
@@ -47,7 +42,9 @@ class Kind:
     name: str  # llm_price | gpu_rate
     observation: type[LlmPrice] | type[GpuRate]
     offering: Table
-    version: Table
+    version: Table  # the current belief (a view)
+    record: Table  # every version ever believed
+    log: Table  # the observations versions are derived from
 
     @cached_property
     def key_columns(self) -> tuple[str, ...]:
@@ -104,12 +101,16 @@ LLM = Kind(
     LlmPrice,
     LlmOffering.__table__,  # type: ignore[attr-defined]
     LlmPriceVersion.__table__,  # type: ignore[attr-defined]
+    LLM_VERSION_RECORD,
+    LLM_OBSERVATION,
 )
 GPU = Kind(
     "gpu_rate",
     GpuRate,
     GpuOffering.__table__,  # type: ignore[attr-defined]
     GpuRateVersion.__table__,  # type: ignore[attr-defined]
+    GPU_VERSION_RECORD,
+    GPU_OBSERVATION,
 )
 KINDS = (LLM, GPU)
 PRICE_FIELDS: dict[str, tuple[str, ...]] = {k.name: k.price_fields for k in KINDS}

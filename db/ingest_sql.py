@@ -23,7 +23,7 @@ def copy_rows(
 def stage_table(conn: Connection, kind: Kind, name: str, columns: list[str]) -> None:
     """An empty temporary table with ``columns`` typed as in the offering/version tables."""
     types = {c.name: c.type.compile(conn.dialect) for c in (*kind.offering.c, *kind.version.c)}
-    types |= {"ord": "integer", "offering_id": "bigint"}
+    types |= {"ord": "integer", "offering_id": "bigint", "instant": "timestamptz"}
     ddl = ", ".join(f"{c} {types[c]}" for c in columns)
     conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({ddl}) ON COMMIT DROP"))
     conn.execute(text(f"TRUNCATE {name}"))
@@ -37,4 +37,49 @@ def key_join(kind: Kind, left: str, right: str) -> str:
         if c in nullable
         else f"{left}.{c} = {right}.{c}"
         for c in kind.key_columns
+    )
+
+
+def insert_versions(
+    conn: Connection, kind: Kind, rows: list[dict[str, Any]]
+) -> list[tuple[int, int, Any]]:
+    """Insert version rows (through the current-belief view): (id, offering_id, valid_from)."""
+    if not rows:
+        return []
+    v = kind.version.name
+    columns = list(rows[0])
+    stage = f"_stage_{v}"
+    stage_table(conn, kind, stage, columns)
+    copy_rows(conn, stage, columns, [tuple(row.values()) for row in rows])
+    cols = ", ".join(columns)
+    inserted = conn.execute(
+        text(
+            f"INSERT INTO {v} ({cols}) SELECT {cols} FROM {stage} "
+            "RETURNING id, offering_id, valid_from"
+        )
+    )
+    return [(int(i), int(o), f) for i, o, f in inserted]
+
+
+def set_by_id(
+    conn: Connection,
+    table: str,
+    column: str,
+    pairs: list[tuple[int, Any]],
+    also: dict[str, Any] | None = None,
+) -> None:
+    """``UPDATE table SET column = value`` per (id, timestamp) pair, in one statement.
+
+    ``also``: columns set to one value on every row (``closed_recorded_at``).
+    """
+    if not pairs:
+        return
+    extra = "".join(f", {c} = :{c}" for c in also or {})
+    conn.execute(
+        text(
+            f"UPDATE {table} t SET {column} = c.value{extra} FROM "
+            "(SELECT unnest(CAST(:ids AS bigint[])) AS id, "
+            "unnest(CAST(:vals AS timestamptz[])) AS value) c WHERE t.id = c.id"
+        ),
+        {"ids": [p[0] for p in pairs], "vals": [p[1] for p in pairs], **(also or {})},
     )

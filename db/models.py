@@ -6,6 +6,14 @@ and was learned at ``recorded_at``; closing a version sets ``valid_to`` and
 ``closed_recorded_at`` (when we learned it ended) and nothing else. A change is
 always a new row, so "what was the price at D" and "what did we believe at R"
 are both answerable (see db/queries.py).
+
+Every version ever believed is a row of ``*_version_record``; one that a
+later-arriving observation contradicted keeps its row with ``superseded_at``
+(when it stopped being believed). The views ``llm_price_version`` and
+``gpu_rate_version`` (the ORM classes below) are the current belief: every
+read of "now" goes through them, so a superseded row is never read by mistake.
+The observation logs and ``listing_event`` are what versions are derived from
+(db/ingest.py rebuilds an offering's versions from them).
 """
 
 from __future__ import annotations
@@ -19,8 +27,12 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    DateTime,
+    ForeignKey,
     Index,
+    Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -153,23 +165,10 @@ _VERSION_CHECKS = (
 
 
 class LlmPriceVersion(SQLModel, table=True):
+    """Token price versions believed now: the view over ``llm_price_version_record``."""
+
     __tablename__ = "llm_price_version"
-    __table_args__ = (
-        UniqueConstraint("offering_id", "valid_from", name="uq_llm_version_start"),
-        # At most one open version per offering: concurrent ingests cannot both open one.
-        Index(
-            "uq_llm_version_open",
-            "offering_id",
-            unique=True,
-            postgresql_where=text("valid_to IS NULL"),
-        ),
-        Index("ix_llm_version_validity", "valid_from", "valid_to"),
-        # /v1/changes: newest recorded first, and each version's predecessor by its end.
-        Index("ix_llm_version_recorded", "recorded_at", "id"),
-        Index("ix_llm_version_offering_end", "offering_id", "valid_to"),
-        CheckConstraint(_VERSION_CHECKS[0], name="ck_llm_version_interval"),
-        CheckConstraint(_VERSION_CHECKS[1], name="ck_llm_version_change_kind"),
-    )
+    __table_args__ = {"info": {"view_of": "llm_price_version_record"}}
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     offering_id: int = Field(foreign_key="llm_offering.id", sa_type=BigInteger)
@@ -187,7 +186,7 @@ class LlmPriceVersion(SQLModel, table=True):
     closed_recorded_at: datetime | None = timestamptz(nullable=True)
     # The canonical model this version priced: a moving id (``deepseek-chat``,
     # ``mistral-large-latest``) keeps, per version, the model it pointed to.
-    model_slug: str | None = Field(default=None, index=True)
+    model_slug: str | None = None
     last_seen_at: datetime = timestamptz()
     change_kind: str = "observed"
     run_id: int | None = Field(default=None, foreign_key="pipeline_run.id", sa_type=BigInteger)
@@ -230,20 +229,10 @@ class GpuOffering(SQLModel, table=True):
 
 
 class GpuRateVersion(SQLModel, table=True):
+    """GPU rate versions believed now: the view over ``gpu_rate_version_record``."""
+
     __tablename__ = "gpu_rate_version"
-    __table_args__ = (
-        UniqueConstraint("offering_id", "valid_from", name="uq_gpu_version_start"),
-        Index(
-            "uq_gpu_version_open",
-            "offering_id",
-            unique=True,
-            postgresql_where=text("valid_to IS NULL"),
-        ),
-        # A changed version's predecessor (its freshness depends on its successor).
-        Index("ix_gpu_version_offering_end", "offering_id", "valid_to"),
-        CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
-        CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),
-    )
+    __table_args__ = {"info": {"view_of": "gpu_rate_version_record"}}
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     offering_id: int = Field(foreign_key="gpu_offering.id", sa_type=BigInteger)
@@ -261,6 +250,138 @@ class GpuRateVersion(SQLModel, table=True):
     # Which transaction last changed the row, so the analytics cache reads only what
     # changed since its last snapshot (db/frames.py; migration 0011 keeps it set).
     changed_xid: str | None = changed_xid()
+
+
+# Version columns that say when/how a version was learned, not what it says
+# (db/ingest_kinds.py: every other version column is a versioned value).
+VERSION_BOOKKEEPING = frozenset(
+    {
+        "id",
+        "offering_id",
+        "valid_from",
+        "valid_to",
+        "recorded_at",
+        "closed_recorded_at",
+        "last_seen_at",
+        "change_kind",
+        "run_id",
+        "source_url",
+        "superseded_at",
+        "changed_xid",  # which transaction wrote the row (migration 0011's trigger)
+    }
+)
+
+
+def _tz(name: str, *, nullable: bool = True) -> Column[Any]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+def _like(column: Column[Any], *, nullable: bool | None = None) -> Column[Any]:
+    """A new column with ``column``'s name, type and foreign keys (one definition)."""
+    keys = [ForeignKey(fk.target_fullname) for fk in column.foreign_keys]
+    return Column(
+        column.name,
+        column.type,
+        *keys,
+        primary_key=column.primary_key,
+        nullable=column.nullable if nullable is None else nullable,
+    )
+
+
+def record_table(view: Table, *args: Any) -> Table:
+    """Every version ever believed: the view's columns plus ``superseded_at``.
+
+    The view (``SELECT * ... WHERE superseded_at IS NULL``, migration 0012) is
+    what the ORM class maps; its Table carries ``info["view_of"]`` so Alembic
+    leaves it to the migration (migrations/env.py).
+    """
+    return Table(
+        view.info["view_of"],
+        view.metadata,
+        *(_like(c) for c in view.c),
+        _tz("superseded_at"),
+        *args,
+    )
+
+
+def observation_table(name: str, version: Table) -> Table:
+    """The append-only log of one kind's observations: what versions are derived from.
+
+    ``instant`` is when the observation says its values take effect
+    (``effective_from`` when announced, else ``observed_at``); ``stated_end`` its
+    stated end (a promotion). The value columns are the version's, nullable:
+    ``change_kind = 'withdrawn'`` rows (a dataset marking an offering gone) carry none.
+    """
+    values = [_like(c, nullable=True) for c in version.c if c.name not in VERSION_BOOKKEEPING]
+    return Table(
+        name,
+        version.metadata,
+        Column("id", BigInteger, primary_key=True),
+        _like(version.c.offering_id),
+        _tz("instant", nullable=False),
+        _tz("observed_at", nullable=False),
+        *values,
+        _tz("stated_end"),
+        _like(version.c.change_kind),
+        _like(version.c.run_id),
+        _like(version.c.source_url),
+        _tz("recorded_at", nullable=False),
+        Index(f"ix_{name}_offering_instant", "offering_id", "instant"),
+    )
+
+
+_LLM_VIEW: Table = LlmPriceVersion.__table__  # type: ignore[attr-defined]
+_GPU_VIEW: Table = GpuRateVersion.__table__  # type: ignore[attr-defined]
+_CURRENT = text("superseded_at IS NULL")
+_OPEN = text("valid_to IS NULL AND superseded_at IS NULL")
+
+LLM_VERSION_RECORD = record_table(
+    _LLM_VIEW,
+    # One believed version per start, and at most one believed open version per
+    # offering: concurrent ingests cannot both open one.
+    Index(
+        "uq_llm_version_start", "offering_id", "valid_from", unique=True, postgresql_where=_CURRENT
+    ),
+    Index("uq_llm_version_open", "offering_id", unique=True, postgresql_where=_OPEN),
+    Index("ix_llm_version_validity", "valid_from", "valid_to"),
+    # /v1/changes: newest recorded first, and each version's predecessor by its end.
+    Index("ix_llm_version_recorded", "recorded_at", "id"),
+    Index("ix_llm_version_offering_end", "offering_id", "valid_to"),
+    Index("ix_llm_price_version_model_slug", "model_slug"),
+    # The analytics cache's delta: rows written since its snapshot (migration 0011).
+    Index("ix_llm_price_version_changed_xid", "changed_xid"),
+    CheckConstraint(_VERSION_CHECKS[0], name="ck_llm_version_interval"),
+    CheckConstraint(_VERSION_CHECKS[1], name="ck_llm_version_change_kind"),
+)
+GPU_VERSION_RECORD = record_table(
+    _GPU_VIEW,
+    Index(
+        "uq_gpu_version_start", "offering_id", "valid_from", unique=True, postgresql_where=_CURRENT
+    ),
+    Index("uq_gpu_version_open", "offering_id", unique=True, postgresql_where=_OPEN),
+    # A changed version's predecessor (its freshness depends on its successor).
+    Index("ix_gpu_version_offering_end", "offering_id", "valid_to"),
+    Index("ix_gpu_rate_version_changed_xid", "changed_xid"),
+    CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
+    CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),
+)
+LLM_OBSERVATION = observation_table("llm_price_observation", _LLM_VIEW)
+GPU_OBSERVATION = observation_table("gpu_rate_observation", _GPU_VIEW)
+
+# A complete listing of one source and kind at ``instant`` (db/ingest.py's
+# withdrawal rule): ``offering_count`` offerings were listed.
+LISTING_EVENT = Table(
+    "listing_event",
+    SQLModel.metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("source", Text, ForeignKey("source.slug"), nullable=False),
+    Column("kind", Text, nullable=False),
+    _tz("instant", nullable=False),
+    Column("offering_count", Integer, nullable=False),
+    _tz("recorded_at", nullable=False),
+    Column("run_id", BigInteger, ForeignKey("pipeline_run.id")),
+    Index("ix_listing_event_source_instant", "source", "kind", "instant"),
+)
 
 
 FLAG_STATUSES = ("quarantined", "accepted", "rejected")
@@ -290,10 +411,10 @@ class PriceFlag(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
     llm_price_version_id: int | None = Field(
-        default=None, foreign_key="llm_price_version.id", sa_type=BigInteger, index=True
+        default=None, foreign_key="llm_price_version_record.id", sa_type=BigInteger, index=True
     )
     gpu_rate_version_id: int | None = Field(
-        default=None, foreign_key="gpu_rate_version.id", sa_type=BigInteger, index=True
+        default=None, foreign_key="gpu_rate_version_record.id", sa_type=BigInteger, index=True
     )
     reason: str  # machine-readable: see db/screen.py REASONS
     field: str  # the price field the finding is about
@@ -413,10 +534,10 @@ class AlertEvent(SQLModel, table=True):
     # (or when an announced price took effect).
     crossed_at: datetime = timestamptz()
     llm_price_version_id: int | None = Field(
-        default=None, foreign_key="llm_price_version.id", sa_type=BigInteger
+        default=None, foreign_key="llm_price_version_record.id", sa_type=BigInteger
     )
     gpu_rate_version_id: int | None = Field(
-        default=None, foreign_key="gpu_rate_version.id", sa_type=BigInteger
+        default=None, foreign_key="gpu_rate_version_record.id", sa_type=BigInteger
     )
     benchmark_result_id: int | None = Field(
         default=None, foreign_key="benchmark_result.id", sa_type=BigInteger

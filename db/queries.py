@@ -2,8 +2,9 @@
 
 The API, the CLI and the tests read prices through these functions. ``at``
 answers "what was the price at D"; adding ``believed_at`` answers "what did we
-believe at R the price at D was": versions recorded after R are ignored and a
-close recorded after R is treated as not yet known.
+believe at R the price at D was": it reads every version ever believed (the
+record table), ignores versions recorded after R and those superseded by R, and
+treats a close recorded after R as not yet known.
 
 The columns a listing returns are derived from the table definitions (the
 offering's identity, then every value column of the version), so a column
@@ -13,17 +14,24 @@ added to a table reaches every read and every CSV without another list to edit.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Table, and_, func, or_, select
 
 from db.countable_sql import excluded_expr, stale_expr
-from db.models import GpuOffering, GpuRateVersion, LlmOffering, LlmPriceVersion
+from db.models import (
+    GPU_VERSION_RECORD,
+    LLM_VERSION_RECORD,
+    GpuOffering,
+    GpuRateVersion,
+    LlmOffering,
+    LlmPriceVersion,
+)
 
 # Bookkeeping columns of a version that are not part of what a price *is*.
-_VERSION_INTERNAL = frozenset({"id", "offering_id", "run_id", "changed_xid"})
+_VERSION_INTERNAL = frozenset({"id", "offering_id", "run_id", "changed_xid", "superseded_at"})
 # Offering columns that are bookkeeping, not identity.
 _OFFERING_INTERNAL = frozenset({"id", "first_seen_at", "last_seen_at"})
 
@@ -33,7 +41,7 @@ class VersionedTable:
     """An offering table and its version table, read together."""
 
     offering: Table
-    version: Table
+    version: Table  # the current belief (a view over ``record``)
     # Offering columns a listing is ordered by (NULLs first), after any leading order.
     order: tuple[str, ...]
     # Renamed in listings: the catalog's word for an offering column.
@@ -43,6 +51,13 @@ class VersionedTable:
     per_version: frozenset[str] = frozenset()
     # price_flag's column naming this table's versions (the plausibility screen).
     flag_column: str = ""
+    # Every version ever believed, superseded ones included ("believed at R").
+    record: Table | None = None
+
+    def as_believed(self) -> VersionedTable:
+        """The same listing over every version ever believed (for ``believed_at`` reads)."""
+        assert self.record is not None
+        return replace(self, version=self.record)
 
     def offering_columns(self) -> list[Column[Any]]:
         return [c for c in self.offering.c if c.name not in _OFFERING_INTERNAL]
@@ -99,12 +114,14 @@ LLM = VersionedTable(
     labels={"model_slug": "model"},
     per_version=frozenset({"model_slug"}),
     flag_column="llm_price_version_id",
+    record=LLM_VERSION_RECORD,
 )
 GPU = VersionedTable(
     GpuOffering.__table__,  # type: ignore[attr-defined]
     GpuRateVersion.__table__,  # type: ignore[attr-defined]
     order=("provider", "pricing", "region", "instance_type", "gpu", "gpu_count", "os", "source"),
     flag_column="gpu_rate_version_id",
+    record=GPU_VERSION_RECORD,
 )
 
 
@@ -131,12 +148,16 @@ class Page:
 
 
 def in_effect(table: VersionedTable, at: datetime, believed_at: datetime | None = None) -> Any:
-    """The version was in effect at ``at`` (as believed at ``believed_at``, if given)."""
+    """The version was in effect at ``at`` (as believed at ``believed_at``, if given).
+
+    With ``believed_at``, ``table`` must read the record table (``as_believed``).
+    """
     v = table.version
     if believed_at is None:
         return and_(v.c.valid_from <= at, or_(v.c.valid_to.is_(None), v.c.valid_to > at))
     return and_(
         v.c.recorded_at <= believed_at,
+        or_(v.c.superseded_at.is_(None), v.c.superseded_at > believed_at),
         v.c.valid_from <= at,
         or_(v.c.valid_to.is_(None), v.c.valid_to > at, v.c.closed_recorded_at > believed_at),
     )
@@ -167,6 +188,8 @@ def read_at(
     page: Page | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, rows of ``page``) of the versions in effect at ``at``."""
+    if believed_at is not None:
+        table = table.as_believed()
     where = [*_conditions(table, listing), in_effect(table, at, believed_at)]
     if listing.fresh_only:
         where.append(~table.stale(at))

@@ -145,13 +145,26 @@ def test_older_observation_is_inserted_before_existing_history(engine: Engine) -
     assert again.counts() == {"new_versions": 0, "closed_versions": 0, "unchanged": 1}
 
 
-def test_late_observation_that_contradicts_a_closed_interval_is_skipped(engine: Engine) -> None:
+def test_late_observation_inside_a_closed_interval_splits_it_and_supersedes_the_old(
+    engine: Engine,
+) -> None:
     run(engine, [price("a/x", "1", "2", T0)])
     run(engine, [price("a/x", "2", "2", T2)])
     result = run(engine, [price("a/x", "9", "9", T1)], complete=False)
-    assert result.skipped == 1
-    assert result.new_versions == 0
-    assert len(versions(engine)) == 2
+    assert (result.skipped, result.superseded, result.new_versions) == (0, 1, 2)
+    assert versions(engine) == [
+        ("a/x", Decimal("1"), T0, T1),
+        ("a/x", Decimal("9"), T1, T2),
+        ("a/x", Decimal("2"), T2, None),
+    ]
+    with engine.connect() as conn:
+        kept = conn.execute(
+            text(
+                "SELECT valid_from, valid_to FROM llm_price_version_record "
+                "WHERE superseded_at IS NOT NULL"
+            )
+        ).all()
+    assert [tuple(r) for r in kept] == [(T0, T2)]
 
 
 def test_two_concurrent_ingests_of_one_snapshot_create_no_duplicate_versions(

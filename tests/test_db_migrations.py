@@ -21,14 +21,19 @@ def test_migrations_upgrade_an_empty_database_to_head(pg: EmbeddedPostgres) -> N
             "pipeline_run",
             "raw_snapshot",
             "llm_offering",
-            "llm_price_version",
+            "llm_price_version_record",
+            "llm_price_observation",
             "gpu_offering",
-            "gpu_rate_version",
+            "gpu_rate_version_record",
+            "gpu_rate_observation",
+            "listing_event",
             "benchmark_result",
             "alert_rule",
             "alert_event",
             "api_key",
         } <= tables
+        # The current belief is a view over each record table (migration 0012).
+        assert {"llm_price_version", "gpu_rate_version"} <= set(inspect(engine).get_view_names())
     finally:
         engine.dispose()
         pg.drop_database("empty_upgrade")
