@@ -167,6 +167,8 @@ class LlmPriceVersion(SQLModel, table=True):
         # /v1/changes: newest recorded first, and each version's predecessor by its end.
         Index("ix_llm_version_recorded", "recorded_at", "id"),
         Index("ix_llm_version_offering_end", "offering_id", "valid_to"),
+        # Current reads: the versions closed after now (db/queries.py in_effect_now_arms).
+        Index("ix_llm_version_end", "valid_to"),
         CheckConstraint(_VERSION_CHECKS[0], name="ck_llm_version_interval"),
         CheckConstraint(_VERSION_CHECKS[1], name="ck_llm_version_change_kind"),
     )
@@ -236,6 +238,7 @@ class GpuRateVersion(SQLModel, table=True):
             unique=True,
             postgresql_where=text("valid_to IS NULL"),
         ),
+        Index("ix_gpu_version_end", "valid_to"),
         CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
         CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),
     )

@@ -130,7 +130,9 @@ class Supervisor:
             uptime = time.monotonic() - self._started_at.pop(id(process))
             if process.exitcode == STARTUP_FAILURE or uptime < MIN_UPTIME_S:
                 return True
-            typer.echo(f"API worker {process.pid} exited ({process.exitcode}); restarting", err=True)
+            typer.echo(
+                f"API worker {process.pid} exited ({process.exitcode}); restarting", err=True
+            )
             self.processes[i] = self._start_one()
         return False
 
