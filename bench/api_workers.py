@@ -33,13 +33,12 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
+from api_cost_curve import build_store  # bench/ is the script's directory (sys.path[0])
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.api_cost_curve import build_store
 from db.embedded import EmbeddedPostgres
 from db.migrate import upgrade
 
@@ -115,7 +114,7 @@ async def drive(port: int, path: str, requests: int, concurrency: int) -> tuple[
     for _ in range(concurrency):
         future: asyncio.Future[None] = loop.create_future()
         await loop.create_connection(
-            lambda f=future: KeepAliveClient(request, budget, f), "127.0.0.1", port
+            partial(KeepAliveClient, request, budget, future), "127.0.0.1", port
         )
         done.append(future)
     await asyncio.gather(*done)

@@ -67,12 +67,14 @@ def _fill(engine: Engine) -> None:
                 elif k == VERSIONS_PER_OFFERING - 2 and i % 10 == 0:
                     end = now + timedelta(days=30)
                 price = Decimal(1000 + i * 7 + k) / 100
-                llm.append((i + 1, price, price * 4, False, "USD", start, end, start, now, "observed"))
+                llm.append(
+                    (i + 1, price, price * 4, False, "USD", start, end, start, now, "observed")
+                )
                 gpu.append((i + 1, price, start, end, start, now, "observed"))
         with cur.copy(
             "COPY llm_price_version (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
-            "free, original_currency, valid_from, valid_to, recorded_at, last_seen_at, change_kind) "
-            "FROM STDIN"
+            "free, original_currency, valid_from, valid_to, recorded_at, last_seen_at, "
+            "change_kind) FROM STDIN"
         ) as copy:
             for row in llm:
                 copy.write_row(row)
@@ -80,8 +82,8 @@ def _fill(engine: Engine) -> None:
             "COPY gpu_rate_version (offering_id, usd_per_gpu_hour, valid_from, valid_to, "
             "recorded_at, last_seen_at, change_kind) FROM STDIN"
         ) as copy:
-            for row in gpu:
-                copy.write_row(row)
+            for rate in gpu:
+                copy.write_row(rate)
         raw.commit()
         cur.execute("ANALYZE")
         raw.commit()
