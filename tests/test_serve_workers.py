@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from costcurve.cli.workers import listen_socket
+from costcurve.cli.workers import listen_socket, listen_sockets
 from tests.conftest import free_port
 
 COSTCURVE = [sys.executable, "-m", "costcurve"]
@@ -28,6 +28,20 @@ def test_connections_accepted_on_the_listening_socket_have_tcp_nodelay() -> None
                 # Set by the kernel from the listener, before any event loop sees it.
                 assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
                 assert accepted.proto == socket.IPPROTO_TCP
+
+
+def test_each_worker_socket_shares_the_port_and_a_taken_port_is_refused() -> None:
+    port = free_port()
+    sockets = listen_sockets("127.0.0.1", port, 2)
+    try:
+        assert [s.getsockname()[1] for s in sockets] == [port, port]
+        assert all(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1 for s in sockets)
+        # Another serve-api on the same port fails instead of sharing its connections.
+        with pytest.raises(OSError, match="in use"):
+            listen_sockets("127.0.0.1", port, 2)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def _children(pid: int) -> set[int]:

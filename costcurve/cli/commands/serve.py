@@ -60,13 +60,16 @@ def _serve_in_process(engine: Engine, bind: tuple[str, int]) -> None:
 
 
 def _serve_workers(database_url: str, bind: tuple[str, int], count: int) -> None:
-    from costcurve.cli.workers import Supervisor, WorkerSpec, listen_socket
+    from costcurve.cli.workers import Supervisor, WorkerSpec, listen_sockets
 
     try:
-        sock = listen_socket(*bind)
+        sockets = listen_sockets(*bind, count)
     except OSError as exc:
         typer.echo(f"error: cannot listen on {bind[0]}:{bind[1]}: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"API: http://{bind[0]}:{bind[1]} ({count} workers)")
-    with sock:
-        Supervisor(WorkerSpec(database_url), sock, count).run()
+    try:
+        Supervisor(WorkerSpec(database_url), sockets, count).run()
+    finally:
+        for sock in sockets:
+            sock.close()
