@@ -271,12 +271,19 @@ def history_page(
     """
     o, v = table.offering, table.version
     offerings = select(o.c.id).where(*_offering_conditions(table, listing))
-    total = conn.execute(select(func.count()).select_from(offerings.subquery())).scalar_one()
-    if page is not None:
+    if page is None:
+        ids = list(conn.execute(offerings).scalars())
+        total = len(ids)
+    else:
+        total = conn.execute(select(func.count()).select_from(offerings.subquery())).scalar_one()
         offerings = offerings.order_by(*[o.c[n].asc().nulls_first() for n in table.order])
-        offerings = offerings.limit(page.limit).offset(page.offset)
+        ids = list(conn.execute(offerings.limit(page.limit).offset(page.offset)).scalars())
+    if not ids:
+        return int(total), []
+    # The ids as values, not a subquery: the planner then knows how few
+    # offerings it reads and probes the (offering_id, ...) index for each.
     query = table._select(datetime.now(UTC)).where(
-        v.c.offering_id.in_(offerings.scalar_subquery()), *_conditions(table, listing)
+        v.c.offering_id.in_(ids), *_conditions(table, listing)
     )
     query = query.order_by(*_order(table, listing, by_time=True))
     return int(total), [dict(r._mapping) for r in conn.execute(query)]
