@@ -94,7 +94,9 @@ def _owner(inode: str, pids: set[int]) -> int | None:
 
 def _serving_pid(port: int, children: set[int]) -> int | None:
     """GET /livez on a new connection; the worker process holding that connection."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # A connection the kernel gave a worker still importing the app waits in
+    # that worker's queue until it serves: minutes on a busy 2-core machine.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=180)
     try:
         conn.request("GET", "/livez")
         response = conn.getresponse()
@@ -135,7 +137,7 @@ def test_two_workers_serve_requests_and_stop_with_exit_zero(db_url: str) -> None
         _wait_up(port, proc)
         children = _children(proc.pid)
         served: set[int] = set()
-        deadline = time.monotonic() + 120  # workers import the app after the socket listens
+        deadline = time.monotonic() + 240  # workers import the app after the socket listens
         while len(served) < 2 and time.monotonic() < deadline:
             pid = _serving_pid(port, children)
             if pid is not None:
