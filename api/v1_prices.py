@@ -125,6 +125,20 @@ def offering_history(
     engine: Engine, key: OfferingKey, *, as_of: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Every price version of the matching offerings (or those in effect at ``as_of``)."""
+    return offering_history_page(engine, key, as_of=as_of)[1]
+
+
+def offering_history_page(
+    engine: Engine,
+    key: OfferingKey,
+    *,
+    as_of: datetime | None = None,
+    page: queries.Page | None = None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(matching offerings, their price versions) for one page of offerings.
+
+    Every version of each offering, or only the one in effect at ``as_of``.
+    """
     listing = queries.Listing(
         equal={
             "provider": key.provider,
@@ -135,15 +149,21 @@ def offering_history(
     )
     with engine.connect() as conn:
         if as_of is None:
-            rows = queries.history(conn, queries.LLM, listing)
+            total, rows = queries.history_page(conn, queries.LLM, listing, page)
         else:
-            rows = queries.read_at(conn, queries.LLM, listing, aware(as_of))[1]
-    return _with_tier(rows)
+            # One version per offering at an instant: a page of rows is a page of offerings.
+            total, rows = queries.read_at(conn, queries.LLM, listing, aware(as_of), page=page)
+    return total, _with_tier(rows)
 
 
 @router.get(
     "/prices/history",
     summary="Every price version of an offering, or the prices in effect at `as_of`",
+    description=(
+        "Paged by offering: `limit` and `offset` count offerings (ordered by provider, "
+        "model id, variant, ...), `total` is the number of matching offerings, and a page "
+        "holds every version of each of its offerings (oldest first)."
+    ),
 )
 def price_history(
     request: Request,
@@ -153,18 +173,31 @@ def price_history(
     model: Annotated[str | None, Query(description="Canonical model slug")] = None,
     source: str | None = None,
     as_of: Annotated[IsoDatetime | None, Query(description="Only versions in effect then")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Offerings per page (1-1000)")] = 100,
+    offset: Annotated[int, OffsetQuery] = 0,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     if provider_model_id is None and model is None:
         raise HTTPException(422, detail="give provider_model_id (with provider) or model")
     if provider_model_id is not None and provider is None:
         raise HTTPException(422, detail="provider: required with provider_model_id")
-    rows = offering_history(
-        engine, OfferingKey(provider, provider_model_id, model, source), as_of=as_of
+    total, rows = offering_history_page(
+        engine,
+        OfferingKey(provider, provider_model_id, model, source),
+        as_of=as_of,
+        page=queries.Page(limit, offset),
     )
-    if not rows and as_of is None:
+    if total == 0 and as_of is None:
         raise HTTPException(404, detail="no offering matches those parameters")
-    return table(request, rows, fmt=fmt, columns=PRICE_COLUMNS)
+    return table(
+        request,
+        rows,
+        fmt=fmt,
+        total=total,
+        limit=limit,
+        offset=offset,
+        columns=PRICE_COLUMNS,
+    )
 
 
 _CHANGES_SQL = """

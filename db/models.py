@@ -347,6 +347,8 @@ LLM_VERSION_RECORD = record_table(
     # /v1/changes: newest recorded first, and each version's predecessor by its end.
     Index("ix_llm_version_recorded", "recorded_at", "id"),
     Index("ix_llm_version_offering_end", "offering_id", "valid_to"),
+    # Current reads: the versions closed after now (db/queries.py in_effect_now_arms).
+    Index("ix_llm_version_end", "valid_to"),
     Index("ix_llm_price_version_model_slug", "model_slug"),
     # The analytics cache's delta: rows written since its snapshot (migration 0011).
     Index("ix_llm_price_version_changed_xid", "changed_xid"),
@@ -361,6 +363,7 @@ GPU_VERSION_RECORD = record_table(
     Index("uq_gpu_version_open", "offering_id", unique=True, postgresql_where=_OPEN),
     # A changed version's predecessor (its freshness depends on its successor).
     Index("ix_gpu_version_offering_end", "offering_id", "valid_to"),
+    Index("ix_gpu_version_end", "valid_to"),
     Index("ix_gpu_rate_version_changed_xid", "changed_xid"),
     CheckConstraint(_VERSION_CHECKS[0], name="ck_gpu_version_interval"),
     CheckConstraint(_VERSION_CHECKS[1], name="ck_gpu_version_change_kind"),

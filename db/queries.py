@@ -18,7 +18,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Table, and_, func, or_, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Table,
+    and_,
+    func,
+    or_,
+    select,
+    union_all,
+)
 
 from db.countable_sql import excluded_expr, stale_expr
 from db.models import (
@@ -154,12 +164,31 @@ def in_effect(table: VersionedTable, at: datetime, believed_at: datetime | None 
     """
     v = table.version
     if believed_at is None:
-        return and_(v.c.valid_from <= at, or_(v.c.valid_to.is_(None), v.c.valid_to > at))
+        return or_(*in_effect_now_arms(table, at))
     return and_(
         v.c.recorded_at <= believed_at,
         or_(v.c.superseded_at.is_(None), v.c.superseded_at > believed_at),
         v.c.valid_from <= at,
         or_(v.c.valid_to.is_(None), v.c.valid_to > at, v.c.closed_recorded_at > believed_at),
+    )
+
+
+def in_effect_now_arms(table: VersionedTable, at: datetime) -> tuple[Any, Any]:
+    """``in_effect(table, at)`` as two disjoint conditions, each one index range.
+
+    ``valid_to IS NULL OR valid_to > at`` under ``valid_from <= at`` can only
+    use the ``(valid_from, valid_to)`` index as a scan of every version that
+    started before ``at``: nearly the whole table for a current read. Split,
+    the open versions come from the partial unique index on open versions
+    (``uq_*_version_open``: one row per offering) and the versions closed
+    after ``at`` (announced changes, rare) from the index on ``valid_to``
+    (migration 0013), so a current read costs O(open offerings). The arms are
+    disjoint (NULL vs not), so their UNION ALL is exact.
+    """
+    v = table.version
+    return (
+        and_(v.c.valid_to.is_(None), v.c.valid_from <= at),
+        and_(v.c.valid_to > at, v.c.valid_from <= at),
     )
 
 
@@ -190,10 +219,12 @@ def read_at(
     """(total matching, rows of ``page``) of the versions in effect at ``at``."""
     if believed_at is not None:
         table = table.as_believed()
-    where = [*_conditions(table, listing), in_effect(table, at, believed_at)]
+    where = _conditions(table, listing)
     if listing.fresh_only:
         where.append(~table.stale(at))
-    query = table._select(at).where(*where)
+    if believed_at is None:
+        return _read_current(conn, table, listing, where, at, page)
+    query = table._select(at).where(*where, in_effect(table, at, believed_at))
     total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     query = query.order_by(*_order(table, listing, by_time=False))
     if page is not None:
@@ -201,11 +232,84 @@ def read_at(
     return int(total), [dict(r._mapping) for r in conn.execute(query)]
 
 
+def _read_current(
+    conn: Connection,
+    table: VersionedTable,
+    listing: Listing,
+    where: list[Any],
+    at: datetime,
+    page: Page | None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """``read_at`` without ``believed_at``: open versions UNION ALL those closing after ``at``."""
+    arms = [table._select(at).where(*where, arm) for arm in in_effect_now_arms(table, at)]
+    current = union_all(*arms).subquery("current")
+    total = conn.execute(select(func.count()).select_from(current)).scalar_one()
+    order: list[Any] = [current.c[name] for name in listing.lead_order]
+    order += [current.c[table.labels.get(n, n)].asc().nulls_first() for n in table.order]
+    query = select(current).order_by(*order)
+    if page is not None:
+        query = query.limit(page.limit).offset(page.offset)
+    return int(total), [dict(r._mapping) for r in conn.execute(query)]
+
+
 def history(conn: Connection, table: VersionedTable, listing: Listing) -> list[dict[str, Any]]:
     """Every version of the matching offerings, oldest first per offering (stale as of now)."""
-    query = table._select(datetime.now(UTC)).where(*_conditions(table, listing))
+    return history_page(conn, table, listing)[1]
+
+
+def _offering_conditions(table: VersionedTable, listing: Listing) -> list[Any]:
+    """``listing``'s equal/any_of filters on the offering table alone (a superset).
+
+    A per-version column (the model of a moving id) matches an offering whose
+    own value matches, or one with a version naming that value (through the
+    version table's index on the column); the version-level filter then keeps
+    exactly the matching versions.
+    """
+    o, v = table.offering, table.version
+
+    def matches(name: str, test: Any) -> Any:
+        if name not in table.per_version:
+            return test(o.c[name])
+        return or_(test(o.c[name]), o.c.id.in_(select(v.c.offering_id).where(test(v.c[name]))))
+
+    conditions = [
+        matches(name, lambda c, value=value: c == value)
+        for name, value in listing.equal.items()
+        if value is not None
+    ]
+    return conditions + [
+        matches(name, lambda c, values=list(values): c.in_(values))
+        for name, values in listing.any_of.items()
+    ]
+
+
+def history_page(
+    conn: Connection, table: VersionedTable, listing: Listing, page: Page | None = None
+) -> tuple[int, list[dict[str, Any]]]:
+    """(matching offerings, every version of the offerings of ``page``), paged by offering.
+
+    The offerings are chosen first on the offering table, then their versions
+    read through the ``(offering_id, valid_from)`` index: no version of
+    another offering is read and discarded.
+    """
+    o, v = table.offering, table.version
+    offerings = select(o.c.id).where(*_offering_conditions(table, listing))
+    if page is None:
+        ids = list(conn.execute(offerings).scalars())
+        total = len(ids)
+    else:
+        total = conn.execute(select(func.count()).select_from(offerings.subquery())).scalar_one()
+        offerings = offerings.order_by(*[o.c[n].asc().nulls_first() for n in table.order])
+        ids = list(conn.execute(offerings.limit(page.limit).offset(page.offset)).scalars())
+    if not ids:
+        return int(total), []
+    # The ids as values, not a subquery: the planner then knows how few
+    # offerings it reads and probes the (offering_id, ...) index for each.
+    query = table._select(datetime.now(UTC)).where(
+        v.c.offering_id.in_(ids), *_conditions(table, listing)
+    )
     query = query.order_by(*_order(table, listing, by_time=True))
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return int(total), [dict(r._mapping) for r in conn.execute(query)]
 
 
 def llm_prices_as_of(

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(
+        default=1, ge=1, le=64, description="Processes `costcurve serve-api` serves with"
+    )
     api_public_url: str | None = Field(
         default=None,
         description="Base URL people use to reach the API (links in flow artifacts); "
