@@ -72,14 +72,14 @@ def _fill(engine: Engine) -> None:
                 )
                 gpu.append((i + 1, price, start, end, start, now, "observed"))
         with cur.copy(
-            "COPY llm_price_version (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
+            "COPY llm_price_version_record (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
             "free, original_currency, valid_from, valid_to, recorded_at, last_seen_at, "
             "change_kind) FROM STDIN"
         ) as copy:
             for row in llm:
                 copy.write_row(row)
         with cur.copy(
-            "COPY gpu_rate_version (offering_id, usd_per_gpu_hour, valid_from, valid_to, "
+            "COPY gpu_rate_version_record (offering_id, usd_per_gpu_hour, valid_from, valid_to, "
             "recorded_at, last_seen_at, change_kind) FROM STDIN"
         ) as copy:
             for rate in gpu:
@@ -149,7 +149,8 @@ def test_the_current_read_uses_the_open_version_index_not_the_whole_history(
 
     statements = _statements(engine, read)
     assert len(statements) == 2  # the count and the page
-    version_table = table.version.name
+    # The rows live in the record table; the version "table" is its current-belief view.
+    version_table = f"{table.version.name}_record"
     with engine.connect() as conn:
         on_version_table = set(
             conn.exec_driver_sql(
