@@ -16,7 +16,9 @@ stay right because the re-read rows are a superset of the changed ones:
 * ``fresh_until`` depends on whether a successor starts where a version ends:
   the predecessors of changed (and removed) versions are re-read;
 * ``quarantined`` depends on price_flag rows: a flag inserted, decided or
-  deleted stamps its version (0011), so the version is a changed one;
+  deleted appends a ``version_stamp`` row naming its version (0014; 0011
+  updated the version row itself, which deadlocked concurrent screens), and
+  the delta re-reads stamped versions;
 * ``model`` falls back to the offering's slug: a slug change stamps the
   offering's versions (0011);
 * ``covered_from`` of ``reference`` rows depends on every other source: every
@@ -59,6 +61,11 @@ class Kind:
     schema: dict[str, Any]
     llm: bool
 
+    @property
+    def stamp_column(self) -> str:
+        """``version_stamp``'s column naming this kind's version (a flag changed it)."""
+        return f"{self.version}_id"
+
 
 LLM = Kind("llm_price_version", "llm_offering", LLM_SQL, LLM_SCHEMA, llm=True)
 GPU = Kind("gpu_rate_version", "gpu_offering", GPU_SQL, GPU_SCHEMA, llm=False)
@@ -90,11 +97,12 @@ def _head(cursor: Any) -> tuple[str, str]:
                (SELECT max(changed_xid) FROM gpu_rate_version)::text AS gpu_xid,
                (SELECT max(id) FROM llm_price_version)::text AS llm_id,
                (SELECT max(id) FROM gpu_rate_version)::text AS gpu_id,
+               (SELECT max(id) FROM version_stamp)::text AS stamp_id,
                current_setting('transaction_isolation') AS isolation
         """,
     )
-    assert row[5] == "repeatable read", row[5]  # one snapshot for every read of a load
-    return str(row[0]), _label(*row[1:5])
+    assert row[6] == "repeatable read", row[6]  # one snapshot for every read of a load
+    return str(row[0]), _label(*row[1:6])
 
 
 def _label(*parts: object) -> str:
@@ -134,11 +142,26 @@ def changed_since_sql(table: str, snapshot: str) -> str:
     )
 
 
+def _stamps_since(snapshot: str) -> str:
+    """``version_stamp`` rows (flag changes, 0014) of transactions not in ``snapshot``."""
+    old = _literal(snapshot)
+    return (
+        f"FROM version_stamp WHERE changed_xid >= pg_snapshot_xmin({old}) "
+        f"AND NOT pg_visible_in_snapshot(changed_xid, {old})"
+    )
+
+
+def stamped_since_sql(column: str, snapshot: str) -> str:
+    """Versions (``version_stamp.<column>``) whose flags changed since ``snapshot``."""
+    return f"SELECT {column} AS id {_stamps_since(snapshot)} AND {column} IS NOT NULL"
+
+
 def _reread_sql(kind: Kind, snapshot: str) -> str:
-    """Ids to re-read: changed versions, their predecessors, every reference row."""
+    """Ids to re-read: changed or flag-stamped versions, their predecessors, reference rows."""
     return f"""
         WITH changed AS ({changed_since_sql(kind.version, snapshot)})
         SELECT id FROM changed
+        UNION SELECT s.id FROM ({stamped_since_sql(kind.stamp_column, snapshot)}) s
         UNION SELECT p.id FROM changed c JOIN {kind.version} p
           ON p.offering_id = c.offering_id AND p.valid_to = c.valid_from
         UNION SELECT r.id FROM {kind.version} r JOIN {kind.offering} ro ON ro.id = r.offering_id
@@ -189,9 +212,11 @@ def _apply(cursor: Any, kind: Kind, frame: pl.DataFrame, snapshot: str) -> tuple
 
 def changes_probe_sql(snapshot: str) -> str:
     """Whether any version changed since ``snapshot`` (an index probe, no rows read)."""
+    stamped = f"SELECT 1 {_stamps_since(snapshot)}"
     return (
         f"SELECT EXISTS ({changed_since_sql(LLM.version, snapshot)}) "
-        f"OR EXISTS ({changed_since_sql(GPU.version, snapshot)})"
+        f"OR EXISTS ({changed_since_sql(GPU.version, snapshot)}) "
+        f"OR EXISTS ({stamped})"
     )
 
 

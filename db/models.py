@@ -40,7 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from db.columns import changed_xid, money, timestamptz, utcnow
+from db.columns import Xid8, changed_xid, money, timestamptz, utcnow
 
 
 class Source(SQLModel, table=True):
@@ -384,6 +384,21 @@ LISTING_EVENT = Table(
     _tz("recorded_at", nullable=False),
     Column("run_id", BigInteger, ForeignKey("pipeline_run.id")),
     Index("ix_listing_event_source_instant", "source", "kind", "instant"),
+)
+
+
+# A price_flag change marks its version here (migration 0014's trigger) instead of
+# updating the version row: the screen flags other sources' versions, and row
+# locks taken by concurrent ingests in opposite orders deadlocked. Insert-only;
+# db/frame_delta.py re-reads the versions stamped since its snapshot.
+VERSION_STAMP = Table(
+    "version_stamp",
+    SQLModel.metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("llm_price_version_id", BigInteger),
+    Column("gpu_rate_version_id", BigInteger),
+    Column("changed_xid", Xid8(), server_default=text("pg_current_xact_id()"), nullable=False),
+    Index("ix_version_stamp_changed_xid", "changed_xid"),
 )
 
 

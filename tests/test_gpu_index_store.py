@@ -176,12 +176,27 @@ def test_structural_break_changes_contributors_not_the_price_level(api: httpx.Cl
     assert isinstance(after_providers, list)
     assert set(before_providers) != set(after_providers)
     assert int(str(after["contributor_count"])) < int(str(before["contributor_count"]))
+
+    def band(day: str) -> tuple[Decimal, Decimal]:
+        return (
+            Decimal(str(points[day]["p10_usd_per_gpu_hour"])),
+            Decimal(str(points[day]["p90_usd_per_gpu_hour"])),
+        )
+
+    def level(day: str) -> Decimal:
+        return Decimal(str(points[day]["usd_per_gpu_hour"]))
+
     # Each day of the change-over stays inside the previous day's p10-p90 band.
     days = sorted(points)
-    for prev, cur in itertools.pairwise(days):
-        lo = Decimal(str(points[prev]["p10_usd_per_gpu_hour"]))
-        hi = Decimal(str(points[prev]["p90_usd_per_gpu_hour"]))
-        assert lo <= Decimal(str(points[cur]["usd_per_gpu_hour"])) <= hi, (prev, cur)
+    change_over = [d for d in days if d <= "2026-05-11"]
+    for prev, cur in itertools.pairwise(change_over):
+        lo, hi = band(prev)
+        assert lo <= level(cur) <= hi, (prev, cur)
+    # And every day after it stays inside the band of the last day before the
+    # break. (Day to day after the break, 4-5 contributors make a band too narrow
+    # to compare with: one provider missing for a day moves it.)
+    lo, hi = band("2026-05-07")
+    assert all(lo <= level(d) <= hi for d in days if d > "2026-05-07"), [level(d) for d in days]
 
 
 def test_aliases_resolve_and_bad_names_are_422s(api: httpx.Client) -> None:
