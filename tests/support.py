@@ -81,3 +81,24 @@ def llm_by_key(observations: list) -> dict:
 
 def input_cached_output(o: object) -> tuple:
     return (o.input_usd_per_mtok, o.cached_input_usd_per_mtok, o.output_usd_per_mtok)  # type: ignore[attr-defined]
+
+
+# Two captures each of OpenRouter, RunPod and Anthropic: price changes, GPU rates
+# and a provider's own page (the API tests' and current-read tests' database).
+API_CAPTURES = [
+    ("openrouter", "2026-07-17"),
+    ("openrouter", "2026-08-03"),
+    ("runpod", "graphql_gpuTypes_2026-08-03"),
+    ("runpod", "graphql_gpuTypes_2026-08-05"),
+    ("anthropic", "docs_about-claude_pricing_2025-10-20"),
+    ("anthropic", "docs_about-claude_pricing_2025-11-20"),
+]
+
+
+def ingest_captures(engine: object, captures: list[tuple[str, str]] = API_CAPTURES) -> None:
+    """Ingest each (source, distinctive part of a recorded file's name) as recorded."""
+    from db.pipeline import ingest_raw
+
+    for source, stem in captures:
+        [path] = [p for p in fixture_files(source) if p and stem in p.name]
+        ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))  # type: ignore[arg-type]

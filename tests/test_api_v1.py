@@ -13,18 +13,14 @@ from sqlalchemy import Engine
 
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
-from db.pipeline import ingest_raw
 from tests.conftest import TEMPLATE, LiveServer
-from tests.support import fixture_files, observed_at_for, require_shared
+from tests.support import (
+    API_CAPTURES,
+    ingest_captures,
+    require_shared,
+)
 
-INGESTS = [
-    ("openrouter", "2026-07-17"),
-    ("openrouter", "2026-08-03"),
-    ("runpod", "graphql_gpuTypes_2026-08-03"),
-    ("runpod", "graphql_gpuTypes_2026-08-05"),
-    ("anthropic", "docs_about-claude_pricing_2025-10-20"),
-    ("anthropic", "docs_about-claude_pricing_2025-11-20"),
-]
+INGESTS = API_CAPTURES
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +28,7 @@ def loaded(pg: EmbeddedPostgres) -> Iterator[Engine]:
     require_shared()
     pg.ensure_database("api_v1", template=TEMPLATE)
     engine = make_engine(pg.url("api_v1"))
-    for source, stem in INGESTS:
-        [path] = [p for p in fixture_files(source) if p and stem in p.name]
-        ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))
+    ingest_captures(engine, INGESTS)
     yield engine
     engine.dispose()
     pg.drop_database("api_v1")

@@ -20,9 +20,12 @@ from sqlalchemy import Engine, and_, event, or_
 from db import queries
 from db.embedded import EmbeddedPostgres
 from db.engine import make_engine
-from db.pipeline import ingest_raw
 from tests.conftest import TEMPLATE, LiveServer
-from tests.support import fixture_files, observed_at_for, require_shared
+from tests.support import (
+    API_CAPTURES,
+    ingest_captures,
+    require_shared,
+)
 
 OFFERINGS = 400
 VERSIONS_PER_OFFERING = 60
@@ -177,14 +180,7 @@ def test_the_current_read_uses_the_open_version_index_not_the_whole_history(
     assert len(announced) == OFFERINGS // 10, "versions closing after now are in effect now"
 
 
-INGESTS = [
-    ("openrouter", "2026-07-17"),
-    ("openrouter", "2026-08-03"),
-    ("runpod", "graphql_gpuTypes_2026-08-03"),
-    ("runpod", "graphql_gpuTypes_2026-08-05"),
-    ("anthropic", "docs_about-claude_pricing_2025-10-20"),
-    ("anthropic", "docs_about-claude_pricing_2025-11-20"),
-]
+INGESTS = API_CAPTURES
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +188,7 @@ def recorded(pg: EmbeddedPostgres) -> Iterator[Engine]:
     require_shared()
     pg.ensure_database("current_reads", template=TEMPLATE)
     engine = make_engine(pg.url("current_reads"))
-    for source, stem in INGESTS:
-        [path] = [p for p in fixture_files(source) if p and stem in p.name]
-        ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))
+    ingest_captures(engine, INGESTS)
     yield engine
     engine.dispose()
     pg.drop_database("current_reads")
