@@ -184,7 +184,7 @@ def change_data(dsn: str, changed: int, offerings: int, round_: int) -> None:
             (at, at, ids),
         )
         with conn.cursor().copy(
-            "COPY llm_price_version (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
+            "COPY llm_price_version_record (offering_id, input_usd_per_mtok, output_usd_per_mtok, "
             "free, original_currency, valid_from, recorded_at, last_seen_at, change_kind) "
             "FROM STDIN"
         ) as copy:
