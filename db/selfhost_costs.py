@@ -178,15 +178,11 @@ def _priced_rows(conn: Connection, where: list[Any], pricing: _Pricing) -> Itera
     return conn.execute(query)
 
 
-def left_out(row: Any) -> dict[str, Any] | None:
-    """The cheaper rate the screen left out of a figure, or None."""
-    if row.left_reason is None:
+def left_out(usd_per_gpu_hour: Any, version_id: Any, reason: str | None) -> dict[str, Any] | None:
+    """The cheaper rate the screen left out of a figure (``cheaper_rate_left_out``), or None."""
+    if reason is None:
         return None
-    return {
-        "usd_per_gpu_hour": row.left_usd_per_gpu_hour,
-        "version_id": row.left_version_id,
-        "reason": row.left_reason,
-    }
+    return {"usd_per_gpu_hour": usd_per_gpu_hour, "version_id": version_id, "reason": reason}
 
 
 def _per_gpu(throughput: Decimal, gpu_count: int) -> Decimal:
@@ -205,7 +201,9 @@ def _cost(row: Any, pricing: str, when: str) -> dict[str, Any]:
         "output_usd_per_mtok": None,
         "total_usd_per_mtok": None,
         "rate": None,
-        "cheaper_rate_left_out": left_out(row),
+        "cheaper_rate_left_out": left_out(
+            row.left_usd_per_gpu_hour, row.left_version_id, row.left_reason
+        ),
         "reason": None,
     }
     if rate is None:

@@ -26,7 +26,7 @@ from costcurve.core.benchmark_point import BenchmarkPoint
 from costcurve.core.representativeness import effective_concurrency, sweep_key
 from db.benchmarks import _ORDER, _b, _filters
 from db.gpu_index import index_rate
-from db.selfhost_costs import rate_candidates
+from db.selfhost_costs import left_out, rate_candidates
 
 RENTAL_PRICINGS = ("on_demand", "spot", "community")
 
@@ -59,11 +59,9 @@ def cheapest_rate(conn: Connection, pricing: str, ask: RateAsk) -> dict[str, Any
             used = dict(row)
             break
         cheaper = cheaper or row
-    left = cheaper and {
-        "usd_per_gpu_hour": cheaper["usd_per_gpu_hour"],
-        "version_id": cheaper["version_id"],
-        "reason": cheaper["left_reason"],
-    }
+    left = cheaper and left_out(
+        cheaper["usd_per_gpu_hour"], cheaper["version_id"], cheaper["left_reason"]
+    )
     if used is None:
         if left is None:
             return None

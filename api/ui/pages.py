@@ -150,10 +150,8 @@ def prices(
     )
     total, rows = current_prices(engine, filters, limit=PRICE_ROWS, offset=offset)
     # Say what the default leaves out: stale rows are hidden, never silently dropped.
-    hidden_stale = 0
-    if not include_stale:
-        with_stale = replace(filters, include_stale=True)
-        hidden_stale = current_prices(engine, with_stale, limit=1)[0] - total
+    with_stale = replace(filters, include_stale=True)
+    hidden_stale = 0 if include_stale else current_prices(engine, with_stale, limit=1)[0] - total
     for row in rows:
         inp, out = row["input_usd_per_mtok"], row["output_usd_per_mtok"]
         row["blended_usd_per_mtok"] = (
@@ -172,8 +170,7 @@ def prices(
         rows=rows,
         total=total,
         hidden_stale=hidden_stale,
-        show_stale="/ui/prices?"
-        + data.query_string(**_price_params(replace(filters, include_stale=True))),
+        show_stale="/ui/prices?" + data.query_string(**_price_params(with_stale)),
         offset=offset,
         tiers=TIERS,
         api="/v1/prices?" + data.query_string(**_price_params(filters)),
