@@ -124,15 +124,13 @@ def tier_flags(engine: Any, query: CurveQuery, rows: list[dict[str, Any]]) -> di
         return {"tier_rule": "static catalog labels"}
     inputs = tier_inputs(engine)
     priced = set(priced_versions(engine, query)["model"].unique().to_list())
+    static = inputs.static_label_models(priced, query.tier)
+    fallback = set(static)  # computed once, not once per curve row
     return {
         "tier_rule": inputs.rule.describe(),
-        "static_label_models": inputs.static_label_models(priced, query.tier),
+        "static_label_models": static,
         "cheapest_static_label": sorted(
-            {
-                str(r["cheapest_model"])
-                for r in rows
-                if r.get("cheapest_model") in set(inputs.static_label_models(priced, query.tier))
-            }
+            {str(r["cheapest_model"]) for r in rows if r.get("cheapest_model") in fallback}
         ),
     }
 
