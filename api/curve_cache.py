@@ -39,10 +39,10 @@ import polars as pl
 from sqlalchemy import Engine, text
 
 from api import data_version
-from db.frame_delta import Frames, changes_probe_sql, load, refresh
+from db.frame_delta import FrameDelta, Frames, changes_probe_sql, load, refresh
 from db.frames import Reader
 
-CHECK_INTERVAL_S = 0.2
+CHECK_INTERVAL_S = 0.05
 REFRESH_WAIT_S = 0.03
 RETRY_AFTER_S = 5.0  # after a failed refresh (database away), before the next try
 # Results recomputed on new frames: the most recently used ones. Those used in the
@@ -56,11 +56,15 @@ REWARM_BUDGET_S = 10.0
 # The cache is bounded by the bytes it holds, not by entries: one wide daily curve
 # weighs as much as hundreds of monthly ones.
 MAX_CACHE_BYTES = 64 * 1024 * 1024
+# Frames derived from the LLM frame (the countable, tiered prices of a set of
+# counting options): each as large as the frame, so few are kept.
+MAX_DERIVED = 4
 
 log = logging.getLogger(__name__)
 
 
 _Hot = tuple[tuple[Any, ...], Callable[[], Any], float]  # key, computation, last used
+RowWise = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 @dataclass
@@ -73,6 +77,9 @@ class _State:
     computes: dict[tuple[Any, ...], Callable[[], Any]] = field(default_factory=dict)
     used_at: dict[tuple[Any, ...], float] = field(default_factory=dict)
     cached_bytes: int = 0
+    derived: OrderedDict[tuple[Any, ...], tuple[pl.DataFrame, RowWise]] = field(
+        default_factory=OrderedDict
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -109,6 +116,33 @@ class _State:
             self.results.move_to_end(key)
             self.used_at[key] = time.monotonic()
             return True, self.results[key]
+
+    def put_derived(self, key: tuple[Any, ...], frame: pl.DataFrame, derive: RowWise) -> None:
+        with self.lock:
+            self.derived[key] = (frame, derive)
+            self.derived.move_to_end(key)
+            while len(self.derived) > MAX_DERIVED:
+                self.derived.popitem(last=False)
+
+    def get_derived(self, key: tuple[Any, ...]) -> pl.DataFrame | None:
+        with self.lock:
+            found = self.derived.get(key)
+            if found is None:
+                return None
+            self.derived.move_to_end(key)
+            return found[0]
+
+    def carry_derived(self, old: _State) -> None:
+        """``old``'s derived frames brought to these frames by applying the delta to
+        the changed rows only (each derivation is row-wise; see ``derived``)."""
+        delta = self.frames.llm_delta
+        with old.lock:
+            carried = list(old.derived.items())
+        for key, (frame, derive) in carried:
+            if delta is None:
+                continue  # a full load: derived again on first use
+            changed = FrameDelta(delta.gone_ids, derive(delta.rows))
+            self.put_derived(key, changed.apply(frame), derive)
 
     def hot(self) -> tuple[list[_Hot], list[_Hot]]:
         """The most recently used results' keys and computations, newest first: those
@@ -161,11 +195,12 @@ class _Cache:
         old = self.state
         assert old is not None
         try:
-            if not _changed(engine, old.frames.snapshot):
+            if not _changed(engine, old.frames):
                 return
             started = time.monotonic()
             new = _State(refresh(engine, old.frames, self.reader))
             if new.frames.version != old.version:
+                new.carry_derived(old)
                 now, later = old.hot()
                 _rewarm(engine, new, now, PREWARM_BUDGET_S)
                 self.state = new  # published: requests read the new version from here on
@@ -206,9 +241,10 @@ def _close_readers() -> None:
             cache.reader.close()
 
 
-def _changed(engine: Engine, snapshot: str) -> bool:
+def _changed(engine: Engine, frames: Frames) -> bool:
     with engine.connect() as conn:
-        return bool(conn.execute(text(changes_probe_sql(snapshot))).scalar())
+        probe = changes_probe_sql(frames.snapshot, frames.scores)
+        return bool(conn.execute(text(probe)).scalar())
 
 
 def _cache(engine: Engine) -> _Cache:
@@ -253,6 +289,28 @@ def _rewarm(engine: Engine, state: _State, hot: list[_Hot], budget_s: float) -> 
 def frames(engine: Engine) -> tuple[str, pl.DataFrame, pl.DataFrame]:
     state = _state(engine)
     return state.version, state.frames.llm, state.frames.gpu
+
+
+def scores_version(engine: Engine) -> str:
+    """The stamp of the imported scores the current data version was read with."""
+    return _state(engine).frames.scores
+
+
+def derived(engine: Engine, key: tuple[Any, ...], derive: RowWise) -> pl.DataFrame:
+    """``derive(llm frame)`` under the current data version, kept with it.
+
+    ``derive`` must be row-wise: every output row comes from one input row and
+    keeps its ``id`` (filters, per-row columns, splitting a row in pieces), and
+    it must not read anything that can change under the same ``key``. A refresh
+    then brings the result forward by deriving only the changed rows
+    (``_State.carry_derived``) instead of the whole frame.
+    """
+    state = _state(engine)
+    found = state.get_derived(key)
+    if found is None:
+        found = derive(state.frames.llm)
+        state.put_derived(key, found, derive)
+    return found
 
 
 def memo(engine: Engine, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from costcurve.analytics.tiers import apply_membership, membership_intervals
+from api import curve_cache
+from costcurve.analytics.tiers import membership_intervals
 from costcurve.config.tiers import TierRule, get_tier_rule
 from db.scores import score_frame
 from db.tier_inputs import catalog_frame
@@ -36,10 +37,10 @@ class TierInputs:
         return sorted(set(frame["model"].to_list()))
 
 
-def score_version(engine: Engine) -> tuple[Any, ...]:
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT count(*), max(imported_at) FROM model_score")).one()
-    return tuple(row)
+def score_version(engine: Engine) -> str:
+    """Which scores are imported: read with the data version (db.frame_delta), so a
+    request pays no query for it and a score import is a new data version."""
+    return curve_cache.scores_version(engine)
 
 
 def tier_inputs(engine: Engine, benchmark: str | None = None) -> TierInputs:
@@ -60,9 +61,3 @@ def tier_inputs(engine: Engine, benchmark: str | None = None) -> TierInputs:
             _cache.clear()
         _cache[key] = inputs
     return inputs
-
-
-def capability_tiered(engine: Engine, versions: pl.DataFrame) -> tuple[pl.DataFrame, TierInputs]:
-    """``versions`` with the capability tier in effect over each part of its validity."""
-    inputs = tier_inputs(engine)
-    return apply_membership(versions, inputs.intervals), inputs

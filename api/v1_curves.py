@@ -10,11 +10,14 @@ import polars as pl
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from api import curve_cache
-from api.curve_query import CurveQuery, Metric, TierRuleName, priced_versions
+from api.curve_query import CurveQuery, Metric, TierRuleName
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
-from api.tier_state import capability_tiered, score_version, tier_inputs
-from costcurve.analytics.curves import CURVE_COLUMNS, tier_cost_curve
+from api.tier_state import score_version, tier_inputs
+from costcurve.analytics.countable import INPUT_COLUMNS as COUNTABLE_INPUTS
+from costcurve.analytics.countable import countable_prices
+from costcurve.analytics.curves import CURVE_COLUMNS, OFFERINGS_SCHEMA, tier_cost_curve
+from costcurve.analytics.tiers import apply_membership
 from costcurve.catalog.models import Tier
 from costcurve.core.formulas import DEFAULT_BLEND, BlendRatio
 from costcurve.core.jsonenc import dumps
@@ -26,18 +29,47 @@ def _window(start: date | None, end: date | None) -> tuple[date, date]:
     return CurveQuery(start=start, end=end).resolved().window
 
 
-def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
-    """The curve of a resolved query, over the in-memory version frames."""
-    start, end = query.window
-    frame = priced_versions(engine, query)
-    if query.include_self_hosted:
-        from api.selfhosted import self_hosted_curve_rows
+# What a curve reads of a version (and the id that keys a derived frame's rows):
+# selected before anything is filtered, so a derived frame copies no other column.
+_CURVE_INPUTS = ("id", *OFFERINGS_SCHEMA, *COUNTABLE_INPUTS)
 
-        frame = pl.concat([frame, self_hosted_curve_rows(engine, frame.schema)], how="vertical")
+
+def _curve_inputs(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(list(dict.fromkeys(c for c in _CURVE_INPUTS if c in frame.columns)))
+
+
+def tiered_prices(engine: Any, query: CurveQuery) -> pl.DataFrame:
+    """The prices ``query`` counts, each version with the tier of its rule, kept per
+    data version (``curve_cache.derived``: a data change re-derives its rows only)."""
+    counting = query.counting
     if query.tiers == "capability":
         # Tier assignment as its own step: each version carries the capability
         # tier its model had while it was in effect (analytics.tiers).
-        frame, _ = capability_tiered(engine, frame)
+        intervals = tier_inputs(engine).intervals
+
+        def derive(frame: pl.DataFrame) -> pl.DataFrame:
+            return apply_membership(countable_prices(_curve_inputs(frame), counting), intervals)
+    else:
+
+        def derive(frame: pl.DataFrame) -> pl.DataFrame:
+            return countable_prices(_curve_inputs(frame), counting)
+
+    frame = curve_cache.derived(
+        engine, ("tiered", counting, query.tiers, score_version(engine)), derive
+    )
+    if query.include_self_hosted:
+        from api.selfhosted import self_hosted_curve_rows
+
+        _, llm, _ = curve_cache.frames(engine)
+        schema = countable_prices(llm.clear(), counting).schema
+        frame = pl.concat([frame, derive(self_hosted_curve_rows(engine, schema))])
+    return frame
+
+
+def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
+    """The curve of a resolved query, over the in-memory version frames."""
+    start, end = query.window
+    frame = tiered_prices(engine, query)
     if query.tier is not None:
         frame = frame.filter(pl.col("tier") == query.tier)
     if frame.is_empty():
@@ -123,7 +155,15 @@ def tier_flags(engine: Any, query: CurveQuery, rows: list[dict[str, Any]]) -> di
     if query.tiers == "static":
         return {"tier_rule": "static catalog labels"}
     inputs = tier_inputs(engine)
-    priced = set(priced_versions(engine, query)["model"].unique().to_list())
+    counting = query.counting
+    models = curve_cache.derived(
+        engine,
+        ("priced-models", counting),
+        lambda frame: countable_prices(
+            frame.select("id", "model", *COUNTABLE_INPUTS), counting
+        ).select("id", "model"),
+    )
+    priced = set(models["model"].unique().to_list())
     static = inputs.static_label_models(priced, query.tier)
     fallback = set(static)  # computed once, not once per curve row
     return {

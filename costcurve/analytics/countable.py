@@ -38,6 +38,16 @@ class CountOptions:
 
 
 DEFAULT = CountOptions()
+# The columns countable_prices reads (where a frame has them).
+INPUT_COLUMNS = (
+    "variant",
+    "context_tier",
+    "quarantined",
+    "valid_from",
+    "valid_to",
+    "fresh_until",
+    "covered_from",
+)
 
 
 def _base_tier(column: str) -> pl.Expr:
@@ -62,18 +72,21 @@ def countable_prices(frame: pl.DataFrame, options: CountOptions = DEFAULT) -> pl
         keep.append(_base_tier("context_tier"))
     if "quarantined" in frame.columns and not options.include_quarantined:
         keep.append(~pl.col("quarantined").fill_null(False))
+    # One lazy query: the filters and the clip run as one pass over the frame,
+    # not one materialized copy per step (the frame can hold millions of versions).
+    lazy = frame.lazy()
     if keep:
-        frame = frame.filter(*keep)
-    if options.include_stale:
-        return frame
-    return _clip_to_freshness(frame)
+        lazy = lazy.filter(*keep)
+    if not options.include_stale:
+        lazy = _clip_to_freshness(frame, lazy)
+    return lazy.collect()
 
 
-def _clip_to_freshness(frame: pl.DataFrame) -> pl.DataFrame:
+def _clip_to_freshness(frame: pl.DataFrame, lazy: pl.LazyFrame) -> pl.LazyFrame:
     ends = [c for c in ("fresh_until", "covered_from") if c in frame.columns]
     if not ends:
-        return frame
-    frame = frame.with_columns(
+        return lazy
+    lazy = lazy.with_columns(
         as_utc_datetime(frame, c).alias(c) for c in ("valid_from", "valid_to", *ends)
     )
     stop = pl.min_horizontal(*(pl.col(c) for c in ends))
@@ -82,6 +95,6 @@ def _clip_to_freshness(frame: pl.DataFrame) -> pl.DataFrame:
         .then(stop)
         .otherwise(pl.col("valid_to"))
     )
-    return frame.with_columns(valid_to=clipped).filter(
+    return lazy.with_columns(valid_to=clipped).filter(
         pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("valid_from"))
     )

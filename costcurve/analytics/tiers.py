@@ -185,8 +185,12 @@ def apply_membership(versions: pl.DataFrame, intervals: pl.DataFrame) -> pl.Data
     """
     require_columns(versions, ("model", "valid_from", "valid_to"), "the versions frame")
     far = pl.lit(None, dtype=pl.Datetime("us", "UTC"))
-    joined = versions.drop("tier", "tier_source", strict=False).join(
-        intervals.rename({"valid_from": "_m_from", "valid_to": "_m_to"}), on="model"
+    # Lazy: the join, the clip and the filter run as one query, without a
+    # materialized copy of the joined frame in between.
+    joined = (
+        versions.lazy()
+        .drop("tier", "tier_source", strict=False)
+        .join(intervals.lazy().rename({"valid_from": "_m_from", "valid_to": "_m_to"}), on="model")
     )
     start = pl.max_horizontal(pl.col("valid_from"), pl.col("_m_from"))
     end = (
@@ -197,6 +201,8 @@ def apply_membership(versions: pl.DataFrame, intervals: pl.DataFrame) -> pl.Data
         .otherwise(pl.min_horizontal(pl.col("valid_to"), pl.col("_m_to")))
     )
     split = joined.with_columns(valid_from=start, valid_to=end.fill_null(far))
-    return split.filter(
-        pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("valid_from"))
-    ).drop("_m_from", "_m_to")
+    return (
+        split.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") > pl.col("valid_from")))
+        .drop("_m_from", "_m_to")
+        .collect()
+    )
