@@ -36,11 +36,12 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 
 from api import data_version
-from db.frame_delta import FrameDelta, Frames, changes_probe_sql, load, refresh
-from db.frames import Reader
+from api.frame_source import DatabaseSource, source_for
+from db.frame_delta import FrameDelta, Frames
 
 CHECK_INTERVAL_S = 0.05
 REFRESH_WAIT_S = 0.03
@@ -136,11 +137,11 @@ class _State:
         """``old``'s derived frames brought to these frames by applying the delta to
         the changed rows only (each derivation is row-wise; see ``derived``)."""
         delta = self.frames.llm_delta
+        if delta is None or self.frames.previous != old.version:
+            return  # no delta from old (a full load, a version missed): derived on first use
         with old.lock:
             carried = list(old.derived.items())
         for key, (frame, derive) in carried:
-            if delta is None:
-                continue  # a full load: derived again on first use
             changed = FrameDelta(delta.gone_ids, derive(delta.rows))
             self.put_derived(key, changed.apply(frame), derive)
 
@@ -163,22 +164,43 @@ class _Cache:
         self.load_lock = threading.Lock()
         self.refreshing = threading.Lock()  # held by the refresher thread
         self.refreshed = threading.Event()
-        self.reader: Reader | None = None  # the refresher's database connection
+        self.source: DatabaseSource | None = None  # where frames come from (api.frame_source)
 
     def current(self, engine: Engine) -> _State:
         if self.state is None:
             with self.load_lock:  # nothing to serve yet: the first load is waited for
                 if self.state is None:
-                    self.reader = Reader(engine)
-                    self.state = _State(load(engine, self.reader))
+                    self.source = source_for(engine)
+                    self.state = _State(self.source.first(engine))
                     self.checked_at = time.monotonic()
+                    if self.source.shared:
+                        self._keep_polling(engine)
             return self.state
-        now = time.monotonic()
-        if now - self.checked_at >= CHECK_INTERVAL_S:
-            self.checked_at = now
-            if self._start(engine):  # the request that starts a check waits a little for it
-                self.refreshed.wait(REFRESH_WAIT_S)
+        if self.poll(engine):  # the request that starts a check waits a little for it
+            self.refreshed.wait(REFRESH_WAIT_S)
         return self.state
+
+    def poll(self, engine: Engine) -> bool:
+        """Start a background check when the last one is ``CHECK_INTERVAL_S`` old;
+        whether this call started one."""
+        now = time.monotonic()
+        if now - self.checked_at < CHECK_INTERVAL_S:
+            return False
+        self.checked_at = now
+        return self._start(engine)
+
+    def _keep_polling(self, engine: Engine) -> None:
+        """Poll without waiting for requests: the publisher must refresh even while the
+        requests go to the other workers, and they take its versions up as they come."""
+        ref = weakref.ref(engine)
+
+        def loop() -> None:
+            while (alive := ref()) is not None and not (self.source and self.source.closed):
+                self.poll(alive)
+                del alive  # no reference held while sleeping: the engine can go
+                time.sleep(CHECK_INTERVAL_S)
+
+        threading.Thread(target=loop, name="curve-cache-poll", daemon=True).start()
 
     def _start(self, engine: Engine) -> bool:
         if not self.refreshing.acquire(blocking=False):
@@ -190,15 +212,18 @@ class _Cache:
         return True
 
     def _refresh(self, engine: Engine) -> None:
-        """Probe for changes and, when there are, prepare and publish the next version
-        (in this background thread: a slow or blocked database delays no request)."""
-        old = self.state
+        """Ask the source for newer frames and, when there are, prepare and publish the
+        next version (in this background thread: a slow or blocked database delays
+        no request)."""
+        old, source = self.state, self.source
         assert old is not None
+        assert source is not None
         try:
-            if not _changed(engine, old.frames):
-                return
             started = time.monotonic()
-            new = _State(refresh(engine, old.frames, self.reader))
+            frames = source.next(engine, old.frames)
+            if frames is None:
+                return
+            new = _State(frames)
             if new.frames.version != old.version:
                 new.carry_derived(old)
                 now, later = old.hot()
@@ -213,6 +238,7 @@ class _Cache:
                     len(now),
                     (time.monotonic() - started) * 1000,
                 )
+                new.frames = source.settle(new.frames)
                 _rewarm(engine, new, later, REWARM_BUDGET_S)
             else:  # nothing that counts changed: keep the results, move the snapshot on
                 old.frames = new.frames
@@ -233,18 +259,13 @@ _pinned: ContextVar[tuple[Engine, _State] | None] = ContextVar("curve_cache_pinn
 
 @atexit.register
 def _close_readers() -> None:
-    """Close the refreshers' connections while the driver can still do it cleanly."""
+    """Close the refreshers' connections (and shares) while the driver can still do it
+    cleanly."""
     with _caches_lock:
         caches = list(_caches.values())
     for cache in caches:
-        if cache.reader is not None:
-            cache.reader.close()
-
-
-def _changed(engine: Engine, frames: Frames) -> bool:
-    with engine.connect() as conn:
-        probe = changes_probe_sql(frames.snapshot, frames.scores)
-        return bool(conn.execute(text(probe)).scalar())
+        if cache.source is not None:
+            cache.source.close()
 
 
 def _cache(engine: Engine) -> _Cache:
@@ -262,6 +283,23 @@ def _state(engine: Engine) -> _State:
     state = _cache(engine).current(engine)
     data_version.note(state.version)
     return state
+
+
+async def amemo(engine: Engine, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    """``memo`` for an async route: a result already computed for the current data
+    version is returned on the event loop (a dictionary lookup); anything that can
+    block (the first load, a computation) runs in the thread pool."""
+    cache = _cache(engine)
+    state = cache.state
+    if state is not None:
+        cache.poll(engine)  # may start a background refresh; never waits for it
+        state = cache.state
+        assert state is not None
+        found, value = state.get(key)
+        if found:
+            data_version.note(state.version)
+            return value
+    return await run_in_threadpool(memo, engine, key, compute)
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """The cost-curve request as one frozen parameter object.
 
-FastAPI reads the query parameters from the dataclass fields (``Depends()``),
+FastAPI reads the query parameters from the dataclass fields (``CurveQueryDep``),
 the curve code takes the object whole, and because it is frozen and hashable it
 is also the cache key: a parameter added here reaches the route, the
 computation and the cache at once, and cannot be forgotten in one of them.
@@ -8,12 +8,13 @@ computation and the cache at once, and cannot be forgotten in one of them.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import HTTPException, Query
+from fastapi import Depends, HTTPException, Query
 from sqlalchemy import Engine
 
 from api import curve_cache
@@ -111,6 +112,17 @@ class CurveQuery:
         assert self.start is not None, "call resolved() first"
         assert self.end is not None, "call resolved() first"
         return self.start, self.end
+
+
+async def _curve_query(**fields: Any) -> CurveQuery:
+    return CurveQuery(**fields)
+
+
+# FastAPI runs a class dependency in its thread pool (a hop per request); this
+# coroutine takes the same parameters (the dataclass's signature) and builds it
+# on the event loop.
+_curve_query.__signature__ = inspect.signature(CurveQuery)  # type: ignore[attr-defined]
+CurveQueryDep = Annotated[CurveQuery, Depends(_curve_query)]
 
 
 def priced_versions(engine: Engine, query: CurveQuery) -> pl.DataFrame:

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import polars as pl
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from api import curve_cache
-from api.curve_query import CurveQuery, Metric, TierRuleName
+from api.curve_query import CurveQuery, CurveQueryDep, Metric, TierRuleName
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
 from api.tier_state import score_version, tier_inputs
@@ -102,10 +102,10 @@ def curve_frame(engine: Any, query: CurveQuery) -> pl.DataFrame:
         "other variants (batch, flex, ...)."
     ),
 )
-def cost_curve(
+async def cost_curve(
     request: Request,
     engine: EngineDep,
-    params: Annotated[CurveQuery, Depends()],
+    params: CurveQueryDep,
     fmt: Annotated[Literal["json", "csv"], FormatQuery] = "json",
 ) -> Response:
     query = params.resolved()
@@ -129,8 +129,10 @@ def cost_curve(
         }
         return dumps(body).encode(), "application/json"
 
-    key = ("curve", query, fmt, score_version(engine))
-    body, media_type = curve_cache.memo(engine, key, compute)
+    # The score stamp is part of the data version (db.frame_delta), so the key of the
+    # current version's result needs no query: the cached answer is served here.
+    key = ("curve", query, fmt)
+    body, media_type = await curve_cache.amemo(engine, key, compute)
     return cached(request, body, media_type)
 
 

@@ -5,7 +5,7 @@ data change costs while a client keeps reading.
 Builds a store of VERSIONS price versions (OFFERINGS offerings over 3 years,
 models from the catalog so tiers resolve) with COPY, times a full load of the
 version frames through binary ADBC against the CSV path in the same process,
-serves the real app (``costcurve serve-api``, or uvicorn with ``--workers N``)
+serves the real app (``costcurve serve-api --workers N``)
 on loopback, then measures:
 
 * warm p50/p99 and req/s of the cached curve and of ``/livez`` (fixed
@@ -17,7 +17,8 @@ on loopback, then measures:
   commit until the curve is answered from the new data version (header
   ``X-Data-Version``), ``max_wait_during_refresh_ms`` the longest any request
   took meanwhile (median and max over ``--changes`` changes);
-* ``peak_rss_mb``: the largest peak RSS (VmHWM) of the serving processes.
+* ``peak_rss_mb``: the largest peak RSS (VmHWM) of the serving processes;
+  ``total_pss_mb_at_end``: their proportional set sizes summed, after the run.
 
     .venv/bin/python bench/api_cost_curve.py --versions 1000000 [--json] [--workers N]
 """
@@ -255,28 +256,20 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size now: pages shared by several processes split among them."""
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "DATABASE_URL": url.replace("+psycopg", ""),
         "COSTCURVE_API_PORT": str(port),
     }
-    if workers > 1:
-        # Until ``serve-api --workers`` lands: uvicorn's own worker processes.
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ]
-    else:
-        command = [sys.executable, "-m", "costcurve", "serve-api"]
+    command = [sys.executable, "-m", "costcurve", "serve-api", "--workers", str(workers)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -335,6 +328,7 @@ def measure(pg: EmbeddedPostgres, args: argparse.Namespace) -> dict[str, Any]:
         workers_rss = rss[1:] if args.workers > 1 else rss
         figures["peak_rss_mb"] = max(workers_rss)
         figures["peak_rss_gb_per_m_versions"] = max(workers_rss) / 1024 / (args.versions / 1e6)
+        figures["total_pss_mb_at_end"] = sum(pss_mb(p) for p in server_pids(server.pid))
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -97,21 +98,46 @@ class FrameDelta:
 
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
         """``frame`` (rows keyed by ``id``, possibly derived row by row) with the delta."""
+        if self.gone_ids.is_empty() and self.rows.is_empty():
+            return frame
         kept = frame.filter(~pl.col("id").is_in(self.gone_ids.implode()))
         return pl.concat([kept, self.rows.select(frame.columns)], how="vertical")
 
 
 @dataclass(frozen=True)
 class Frames:
-    """Every version of both kinds as of ``snapshot``; ``version`` labels the data."""
+    """Every version of both kinds as of ``snapshot``; ``version`` labels the data.
 
-    llm: pl.DataFrame
+    ``llm_delta`` is what changed in the LLM frame since version ``previous``.
+    After a refresh (``pending``) the LLM frame is the previous one with that
+    delta applied, built on first use (``llm``): replacing rows copies the whole
+    frame, and results carried by the delta alone (api/curve_cache.py) can be
+    published before anyone needs it.
+    """
+
+    base_llm: pl.DataFrame  # the LLM frame, or while pending the one llm_delta applies to
     gpu: pl.DataFrame
     snapshot: str
     version: str
     scores: str = ""  # SCORES_SQL in the same snapshot
     changed_rows: int = 0  # rows the delta that made these frames re-read or removed
-    llm_delta: FrameDelta | None = None  # from the previous frames; None after a full load
+    llm_delta: FrameDelta | None = None  # since ``previous``; None after a full load
+    previous: str | None = None
+    pending: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def llm(self) -> pl.DataFrame:
+        if not self.pending:
+            return self.base_llm
+        with self._lock:
+            if self.pending:
+                assert self.llm_delta is not None
+                # Replaces the previous frame here, so it is freed with the previous
+                # version (a reference kept would hold two copies).
+                object.__setattr__(self, "base_llm", self.llm_delta.apply(self.base_llm))
+                object.__setattr__(self, "pending", False)
+            return self.base_llm
 
 
 @dataclass(frozen=True)
@@ -283,7 +309,9 @@ def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames
         if not has_changes(cursor, old.snapshot):  # at most the scores changed
             empty = FrameDelta(pl.Series("id", [], dtype=pl.Int64), old.llm.clear())
             version = old.version if head.scores == old.scores else head.version
-            return Frames(old.llm, old.gpu, head.snapshot, version, head.scores, 0, empty)
+            return Frames(
+                old.llm, old.gpu, head.snapshot, version, head.scores, 0, empty, old.version
+            )
         llm = _delta(cursor, LLM, old.llm, old.snapshot)
         gpu = _delta(cursor, GPU, old.gpu, old.snapshot)
     version = head.version
@@ -291,5 +319,13 @@ def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames
         version = _label(version, head.snapshot)
     changed = llm.gone_ids.len() + gpu.gone_ids.len()
     return Frames(
-        llm.apply(old.llm), gpu.apply(old.gpu), head.snapshot, version, head.scores, changed, llm
+        old.llm,
+        gpu.apply(old.gpu),
+        head.snapshot,
+        version,
+        head.scores,
+        changed,
+        llm,
+        previous=old.version,
+        pending=True,
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.curve_query import EARLIEST, CurveQuery, Metric
+from api.curve_query import EARLIEST, CurveQuery, CurveQueryDep, Metric
 from api.deps import EngineDep
 from api.ui import data, figures
 from api.ui.render import page
@@ -49,9 +49,7 @@ def overview(request: Request, engine: EngineDep) -> HTMLResponse:
 
 
 @router.get("/ui/curves", response_class=HTMLResponse)
-def curves(
-    request: Request, engine: EngineDep, params: Annotated[CurveQuery, Depends()]
-) -> HTMLResponse:
+def curves(request: Request, engine: EngineDep, params: CurveQueryDep) -> HTMLResponse:
     query = params.resolved()
     return page(
         request,

@@ -52,6 +52,7 @@ class WorkerSpec:
     """What a worker process needs (picklable: it crosses the spawn)."""
 
     database_url: str
+    frames_dir: str  # where the workers share the version frames (api/frame_share.py)
     proxy_headers: bool = True
 
 
@@ -111,6 +112,7 @@ def _worker_main(spec: WorkerSpec, sock: socket.socket) -> None:
     # Anything in the worker that opens the configured database gets the
     # parent's, never an embedded server of its own.
     os.environ["DATABASE_URL"] = spec.database_url
+    os.environ["COSTCURVE_API_FRAMES_DIR"] = spec.frames_dir
     from api.main import create_app
 
     config = uvicorn.Config(create_app, factory=True, proxy_headers=spec.proxy_headers)

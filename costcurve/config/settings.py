@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     api_workers: int = Field(
         default=1, ge=1, le=64, description="Processes `costcurve serve-api` serves with"
     )
+    api_frames_dir: Path | None = Field(
+        default=None,
+        description="Directory where the API workers of one serve-api share the version "
+        "frames (one publishes, all map); unset: `serve-api --workers N` makes a temporary "
+        "one, a single process shares nothing",
+    )
     api_public_url: str | None = Field(
         default=None,
         description="Base URL people use to reach the API (links in flow artifacts); "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -62,6 +65,11 @@ def _serve_in_process(engine: Engine, bind: tuple[str, int]) -> None:
 def _serve_workers(database_url: str, bind: tuple[str, int], count: int) -> None:
     from costcurve.cli.workers import Supervisor, WorkerSpec, listen_sockets
 
+    # The workers share one set of version frames (api/frame_share.py): in the
+    # configured directory, else in one made for this serve-api and removed after.
+    configured = settings_or_exit().api_frames_dir
+    frames_dir = configured or Path(tempfile.mkdtemp(prefix="costcurve-frames-"))
+
     try:
         sockets = listen_sockets(*bind, count)
     except OSError as exc:
@@ -69,7 +77,9 @@ def _serve_workers(database_url: str, bind: tuple[str, int], count: int) -> None
         raise typer.Exit(1) from None
     typer.echo(f"API: http://{bind[0]}:{bind[1]} ({count} workers)")
     try:
-        Supervisor(WorkerSpec(database_url), sockets, count).run()
+        Supervisor(WorkerSpec(database_url, str(frames_dir)), sockets, count).run()
     finally:
         for sock in sockets:
             sock.close()
+        if configured is None:
+            shutil.rmtree(frames_dir, ignore_errors=True)
