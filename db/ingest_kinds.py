@@ -73,13 +73,26 @@ class Kind:
         return tuple(c for c in self.value_columns if c not in IDENTITY)
 
     def key_of(self, obs: Observation) -> dict[str, Any]:
-        return {c: _field(obs, c) for c in self.key_columns}
+        return dict(zip(self.key_columns, self._read_key(obs), strict=True))
 
     def offering_row(self, obs: Observation) -> dict[str, Any]:
-        return self.key_of(obs) | {c: _field(obs, c) for c in self.offering_extra}
+        columns = (*self.key_columns, *self.offering_extra)
+        return dict(zip(columns, self._read_offering(obs), strict=True))
 
     def values_of(self, obs: Observation) -> dict[str, Any]:
-        return {c: _field(obs, c) for c in self.value_columns}
+        return dict(zip(self.value_columns, self._read_values(obs), strict=True))
+
+    @cached_property
+    def _read_key(self) -> Callable[[Observation], tuple[Any, ...]]:
+        return self.reader(self.key_columns)
+
+    @cached_property
+    def _read_offering(self) -> Callable[[Observation], tuple[Any, ...]]:
+        return self.reader((*self.key_columns, *self.offering_extra))
+
+    @cached_property
+    def _read_values(self) -> Callable[[Observation], tuple[Any, ...]]:
+        return self.reader(self.value_columns)
 
     def reader(self, columns: Sequence[str]) -> Callable[[Observation], tuple[Any, ...]]:
         """One call reading ``columns`` off an observation, as a tuple.
@@ -92,10 +105,6 @@ class Kind:
         if len(names) == 1:
             return lambda obs: (get(obs),)
         return get
-
-
-def _field(obs: Observation, column: str) -> Any:
-    return getattr(obs, _FIELD_OF_COLUMN.get(column, column))
 
 
 def same_values(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -90,9 +90,10 @@ def stage_observations(
         for i, (o, k) in enumerate(zip(observations, change_kinds, strict=True))
     ]
     copy_rows(batch.conn, stage.name, [*_META, *data], rows)
-    # Planner statistics for the joins below (a fresh temporary table has none).
-    batch.conn.execute(text(f"ANALYZE {stage.name}"))
     keys = ", ".join(kind.key_columns)
+    # Planner statistics for the joins on ord and the offering key (a fresh temporary
+    # table has none, and without them the key join sorts instead of hashing).
+    batch.conn.execute(text(f"ANALYZE {stage.name} (ord, {keys})"))
     twice = batch.conn.execute(
         text(
             f"SELECT instant FROM {stage.name} GROUP BY instant, {keys} HAVING count(*) > 1 LIMIT 1"
@@ -110,10 +111,17 @@ def upsert_offerings(stage: Stage) -> None:
     keys = ", ".join(kind.key_columns)
     columns = ", ".join((*kind.key_columns, *kind.offering_extra))
     # Attributes come from the latest observation whatever the arrival order.
-    refresh = "".join(
-        f", {c} = CASE WHEN EXCLUDED.last_seen_at >= {o}.last_seen_at"
+    sets = {
+        "last_seen_at": f"GREATEST({o}.last_seen_at, EXCLUDED.last_seen_at)",
+        "first_seen_at": f"LEAST({o}.first_seen_at, EXCLUDED.first_seen_at)",
+    } | {
+        c: f"CASE WHEN EXCLUDED.last_seen_at >= {o}.last_seen_at"
         f" THEN COALESCE(EXCLUDED.{c}, {o}.{c}) ELSE COALESCE({o}.{c}, EXCLUDED.{c}) END"
         for c in kind.offering_extra
+    }
+    # A row the call changes nothing of is not rewritten (a replay rewrites no offering).
+    changes = (
+        f"({', '.join(f'{o}.{c}' for c in sets)}) IS DISTINCT FROM ({', '.join(sets.values())})"
     )
     stage.batch.conn.execute(
         text(
@@ -124,9 +132,9 @@ def upsert_offerings(stage: Stage) -> None:
             FROM {stage.name}
             WINDOW w AS (PARTITION BY {keys})
             ORDER BY {keys}, instant DESC
-            ON CONFLICT ON CONSTRAINT uq_{o}_key DO UPDATE SET
-              last_seen_at = GREATEST({o}.last_seen_at, EXCLUDED.last_seen_at),
-              first_seen_at = LEAST({o}.first_seen_at, EXCLUDED.first_seen_at){refresh}
+            ON CONFLICT ON CONSTRAINT uq_{o}_key DO UPDATE
+            SET {", ".join(f"{c} = {e}" for c, e in sets.items())}
+            WHERE {changes}
             """
         )
     )
