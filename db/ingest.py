@@ -12,7 +12,10 @@ its source's complete listings, whatever order and concurrency they arrive in.
   than everything logged for it and than every complete listing of its source
   is applied incrementally against the version in effect (unchanged: its
   ``last_seen_at`` moves; different: close at ``t`` and open at ``t``), which
-  is exactly what the rule gives.
+  is exactly what the rule gives. It is set-based: the call's observations are
+  copied once into a temporary table (db/ingest_stage.py) and upsert, log,
+  classification, closes, opens and sightings are statements over it
+  (db/ingest_fast.py), as are withdrawals (db/ingest_withdraw.py).
 * Anything else (a backfill, a replay, a retried run delivering older data) is
   rebuilt from the log (db/ingest_rebuild.py): contradicted versions are kept
   with ``superseded_at`` and replaced by the implied ones.
