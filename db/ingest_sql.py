@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -23,7 +24,10 @@ def copy_rows(
 def stage_table(conn: Connection, kind: Kind, name: str, columns: list[str]) -> None:
     """An empty temporary table with ``columns`` typed as in the offering/version tables."""
     types = {c.name: c.type.compile(conn.dialect) for c in (*kind.offering.c, *kind.version.c)}
-    types |= {"ord": "integer", "offering_id": "bigint", "instant": "timestamptz"}
+    # Columns of the staged observations that no offering or version table has.
+    times = ("instant", "observed_at", "stated_end", "latest")
+    types |= {"ord": "integer", "offering_id": "bigint", "version_id": "bigint"}
+    types |= dict.fromkeys(times, "timestamptz") | {"fresh": "boolean", "verdict": "text"}
     ddl = ", ".join(f"{c} {types[c]}" for c in columns)
     conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({ddl}) ON COMMIT DROP"))
     conn.execute(text(f"TRUNCATE {name}"))
@@ -38,6 +42,11 @@ def key_join(kind: Kind, left: str, right: str) -> str:
         else f"{left}.{c} = {right}.{c}"
         for c in kind.key_columns
     )
+
+
+def same_columns(columns: Sequence[str], left: str, right: str) -> str:
+    """SQL: the two aliases hold exactly the same ``columns`` (NULL equal to NULL)."""
+    return " AND ".join(f"{left}.{c} IS NOT DISTINCT FROM {right}.{c}" for c in columns)
 
 
 def insert_versions(

@@ -38,6 +38,9 @@ _LLM_FIELDS = ScreenFields(
 )
 _GPU_FIELDS = ScreenFields(("usd_per_gpu_hour",))
 
+# The touched offerings as a set (a hashed subplan): ``= ANY(:offerings)`` compared
+# every version with every id, which dominated an ingest of a large listing.
+_TOUCHED = "v.offering_id IN (SELECT unnest(CAST(:offerings AS bigint[])))"
 _LLM_SQL = f"""
     SELECT v.id AS version_id, v.offering_id, v.model_slug AS "group",
            ({STANDARD_LLM_SQL} AND NOT v.free) AS comparable,
@@ -45,14 +48,14 @@ _LLM_SQL = f"""
            v.input_usd_per_mtok::float8 AS input_usd_per_mtok,
            v.output_usd_per_mtok::float8 AS output_usd_per_mtok
     FROM llm_price_version v JOIN llm_offering o ON o.id = v.offering_id
-    WHERE v.model_slug = ANY(:groups) OR v.offering_id = ANY(:offerings)
+    WHERE v.model_slug = ANY(:groups) OR {_TOUCHED}
 """
-_GPU_SQL = """
+_GPU_SQL = f"""
     SELECT v.id AS version_id, v.offering_id, o.gpu AS "group",
            (o.statistic IS NULL OR o.statistic = 'min') AS comparable, false AS text,
            v.valid_from, v.valid_to, v.usd_per_gpu_hour::float8 AS usd_per_gpu_hour
     FROM gpu_rate_version v JOIN gpu_offering o ON o.id = v.offering_id
-    WHERE o.gpu = ANY(:groups) OR v.offering_id = ANY(:offerings)
+    WHERE o.gpu = ANY(:groups) OR {_TOUCHED}
 """
 
 
