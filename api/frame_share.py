@@ -14,8 +14,8 @@ refresh it after every change and hold its own copy. With a shared directory
 * with each version the publisher also writes its delta (the re-read rows and
   the ids they replace), so a worker carries its derived frames forward by the
   changed rows only, as the publisher does (api/curve_cache.py);
-* a worker that finds the lock free takes it over and continues from the
-  published snapshot, so a dead publisher costs no reload.
+* a worker that finds the lock free while serving takes it over and continues
+  from the snapshot it maps, so a dead publisher costs no reload.
 
 Layout: ``<dir>/<seq>/{llm,gpu,rows}.arrow`` and ``gone.arrow`` per version,
 ``<dir>/current.json`` naming the newest (replaced atomically). Old versions
@@ -159,6 +159,20 @@ class FrameShare:
             delta,
             previous=published.previous,
         )
+
+    @staticmethod
+    def clear(root: Path) -> None:
+        """Remove what an earlier run published in ``root`` (only this module's files:
+        the directory is configurable and may hold anything else)."""
+        (root / CURRENT).unlink(missing_ok=True)
+        if root.is_dir():
+            for path in root.iterdir():
+                if not (path.name.isdigit() or path.name.endswith(".tmp")):
+                    continue
+                if path.is_dir():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink()
 
     def _next_seq(self) -> int:
         numbers = [int(p.name) for p in self.root.iterdir() if p.name.isdigit()]

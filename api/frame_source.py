@@ -78,9 +78,9 @@ class SharedSource(DatabaseSource):
         deadline = time.monotonic() + FIRST_WAIT_S
         while True:
             if self.share.lead():
-                published = self.share.newest()
-                if published is not None:  # an earlier publisher's: go on from its snapshot
-                    return self.share.open(published, with_delta=False)
+                # A full load, even where files are there already: they may be an
+                # earlier run's, of another database. (A worker that takes over
+                # while serving goes on from the snapshot it maps: ``next``.)
                 return self.share.publish(super().first(engine))
             published = self.share.latest()
             if published is not None:

@@ -179,3 +179,8 @@ def test_the_share_keeps_the_newest_versions_only(tmp_path: Path, engine: Engine
     share.release()
     assert other.lead()
     other.release()
+    # A new serve-api clears what an earlier run published, and nothing else.
+    (tmp_path / "notes.txt").write_text("not ours")
+    FrameShare.clear(tmp_path)
+    assert share.newest() is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "publisher.lock"]

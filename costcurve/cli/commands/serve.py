@@ -69,6 +69,10 @@ def _serve_workers(database_url: str, bind: tuple[str, int], count: int) -> None
     # configured directory, else in one made for this serve-api and removed after.
     configured = settings_or_exit().api_frames_dir
     frames_dir = configured or Path(tempfile.mkdtemp(prefix="costcurve-frames-"))
+    if configured is not None:  # an earlier run's frames may be of another database
+        from api.frame_share import FrameShare
+
+        FrameShare.clear(configured)
 
     try:
         sockets = listen_sockets(*bind, count)
