@@ -22,6 +22,7 @@ hot results are the ones recomputed ahead of publication.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import threading
 import time
@@ -173,6 +174,12 @@ class _Cache:
                     self.source = source_for(engine)
                     self.state = _State(self.source.first(engine))
                     self.checked_at = time.monotonic()
+                    # What is alive now (the app, its modules, schemas, the catalog)
+                    # lives as long as the process: freezing it keeps full garbage
+                    # collections from scanning it again and again. They paused every
+                    # request for 93-133 ms during refreshes at 1M versions (measured
+                    # with gc.callbacks).
+                    gc.freeze()
                     if self.source.shared:
                         self._keep_polling(engine)
             return self.state

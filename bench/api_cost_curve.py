@@ -17,6 +17,8 @@ on loopback, then measures:
   commit until the curve is answered from the new data version (header
   ``X-Data-Version``), ``max_wait_during_refresh_ms`` the longest any request
   took meanwhile (median and max over ``--changes`` changes);
+* ``prices_p50_ms`` / ``prices_history_p50_ms``: ``/v1/prices`` and
+  ``/v1/prices/history?model=`` one request at a time (read from PostgreSQL);
 * ``peak_rss_mb``: the largest peak RSS (VmHWM) of the serving processes;
   ``total_pss_mb_at_end``: their proportional set sizes summed, after the run.
 
@@ -137,6 +139,18 @@ async def drive(url: str, requests: int = REQUESTS) -> tuple[float, list[float]]
         start = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(CONCURRENCY)))
         return time.perf_counter() - start, latencies
+
+
+def route_p50_ms(url: str, requests: int = 50) -> float:
+    """Median latency of ``url``, one request at a time, after one warming request."""
+    latencies = []
+    with httpx.Client(timeout=120) as client:
+        client.get(url).raise_for_status()
+        for _ in range(requests):
+            t = time.perf_counter()
+            client.get(url).raise_for_status()
+            latencies.append(time.perf_counter() - t)
+    return statistics.median(latencies) * 1000
 
 
 def pct(values: list[float], q: float) -> float:
@@ -317,6 +331,10 @@ def measure(pg: EmbeddedPostgres, args: argparse.Namespace) -> dict[str, Any]:
         figures["req_per_s"] = rates["curve"]
         figures["livez_req_per_s"] = rates["livez"]
         figures["req_ratio"] = rates["curve"] / rates["livez"]
+        # The current-price and history reads (PostgreSQL, not the frames).
+        model = sorted(load_models())[0]
+        figures["prices_p50_ms"] = route_p50_ms(f"{base}/v1/prices")
+        figures["prices_history_p50_ms"] = route_p50_ms(f"{base}/v1/prices/history?model={model}")
         colds, waits = [], []
         for round_ in range(args.changes):
             cold, wait, _ = asyncio.run(
