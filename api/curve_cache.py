@@ -136,10 +136,18 @@ class _State:
 
     def carry_derived(self, old: _State) -> None:
         """``old``'s derived frames brought to these frames by applying the delta to
-        the changed rows only (each derivation is row-wise; see ``derived``)."""
+        the changed rows only (each derivation is row-wise; see ``derived``).
+
+        Results and derived frames live per data version, and the score stamp is
+        part of the data version, so no key needs to name the scores; a derivation
+        may read score-dependent inputs (tier intervals), so none is carried across
+        a score import.
+        """
         delta = self.frames.llm_delta
         if delta is None or self.frames.previous != old.version:
             return  # no delta from old (a full load, a version missed): derived on first use
+        if self.frames.scores != old.frames.scores:
+            return  # derived again on first use, with the new scores' inputs
         with old.lock:
             carried = list(old.derived.items())
         for key, (frame, derive) in carried:

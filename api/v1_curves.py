@@ -13,7 +13,7 @@ from api import curve_cache
 from api.curve_query import CurveQuery, CurveQueryDep, Metric, TierRuleName
 from api.deps import EngineDep
 from api.responses import FormatQuery, cached, to_csv
-from api.tier_state import score_version, tier_inputs
+from api.tier_state import tier_inputs
 from costcurve.analytics.countable import INPUT_COLUMNS as COUNTABLE_INPUTS
 from costcurve.analytics.countable import countable_prices
 from costcurve.analytics.curves import CURVE_COLUMNS, OFFERINGS_SCHEMA, tier_cost_curve
@@ -54,9 +54,7 @@ def tiered_prices(engine: Any, query: CurveQuery) -> pl.DataFrame:
         def derive(frame: pl.DataFrame) -> pl.DataFrame:
             return countable_prices(_curve_inputs(frame), counting)
 
-    frame = curve_cache.derived(
-        engine, ("tiered", counting, query.tiers, score_version(engine)), derive
-    )
+    frame = curve_cache.derived(engine, ("tiered", counting, query.tiers), derive)
     if query.include_self_hosted:
         from api.selfhosted import self_hosted_curve_rows
 
@@ -269,7 +267,7 @@ def deflation(
             return dumps({"method": "epoch", "blend": ratio.label, **result}).encode()
 
         epoch_key = ("epoch", benchmark, threshold, exclude_reasoning, ratio, metric, start, end)
-        body = curve_cache.memo(engine, (*epoch_key, score_version(engine)), compute_epoch)
+        body = curve_cache.memo(engine, epoch_key, compute_epoch)
         return cached(request, body, "application/json")
     assert tier is not None
 
@@ -277,6 +275,6 @@ def deflation(
         query = CurveQuery(tier=tier, metric=metric, start=start, end=end, tiers=tiers).resolved()
         return dumps(tier_deflation(engine, query, ratio)).encode()
 
-    key = ("deflation", tier, tiers, metric, ratio, start, end, score_version(engine))
+    key = ("deflation", tier, tiers, metric, ratio, start, end)
     body = curve_cache.memo(engine, key, compute)
     return cached(request, body, "application/json")

@@ -13,7 +13,7 @@ from api.curve_query import CurveQuery, priced_versions
 from api.deps import EngineDep
 from api.params import IsoDate
 from api.responses import cached
-from api.tier_state import score_version, tier_inputs
+from api.tier_state import tier_inputs
 from costcurve.analytics.capability import pareto_frontier, prices_at
 from costcurve.analytics.tiers import best_by_date, model_scores_by_date, tier_membership
 from costcurve.catalog.models import TIERS
@@ -103,7 +103,7 @@ def tiers(
         }
         return dumps(body).encode()
 
-    body = curve_cache.memo(engine, ("tiers", day, score_version(engine)), compute)
+    body = curve_cache.memo(engine, ("tiers", day), compute)
     return cached(request, body, "application/json")
 
 
@@ -148,7 +148,7 @@ def pareto(
         }
         return dumps(body).encode()
 
-    key = ("pareto", day, metric, ratio, score_version(engine))
+    key = ("pareto", day, metric, ratio)
     body = curve_cache.memo(engine, key, compute)
     return cached(request, body, "application/json")
 
@@ -187,5 +187,5 @@ def frontier_price_route(
             {"blend": ratio.label, "from": query.window[0], "to": query.window[1], **body}
         ).encode()
 
-    key = ("frontier-price", metric, ratio, query, score_version(engine))
+    key = ("frontier-price", metric, ratio, query)
     return cached(request, curve_cache.memo(engine, key, compute), "application/json")
