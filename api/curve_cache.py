@@ -42,7 +42,8 @@ from starlette.concurrency import run_in_threadpool
 
 from api import data_version
 from api.frame_source import DatabaseSource, source_for
-from db.frame_delta import FrameDelta, Frames
+from db.frame_delta import FrameDelta, Frames, Layered
+from db.frame_layers import RowWise
 
 CHECK_INTERVAL_S = 0.05
 REFRESH_WAIT_S = 0.03
@@ -66,7 +67,6 @@ log = logging.getLogger(__name__)
 
 
 _Hot = tuple[tuple[Any, ...], Callable[[], Any], float]  # key, computation, last used
-RowWise = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 @dataclass
@@ -79,7 +79,7 @@ class _State:
     computes: dict[tuple[Any, ...], Callable[[], Any]] = field(default_factory=dict)
     used_at: dict[tuple[Any, ...], float] = field(default_factory=dict)
     cached_bytes: int = 0
-    derived: OrderedDict[tuple[Any, ...], tuple[pl.DataFrame, RowWise]] = field(
+    derived: OrderedDict[tuple[Any, ...], tuple[Layered, RowWise]] = field(
         default_factory=OrderedDict
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,9 +119,9 @@ class _State:
             self.used_at[key] = time.monotonic()
             return True, self.results[key]
 
-    def put_derived(self, key: tuple[Any, ...], frame: pl.DataFrame, derive: RowWise) -> None:
+    def put_derived(self, key: tuple[Any, ...], layers: Layered, derive: RowWise) -> None:
         with self.lock:
-            self.derived[key] = (frame, derive)
+            self.derived[key] = (layers, derive)
             self.derived.move_to_end(key)
             while len(self.derived) > MAX_DERIVED:
                 self.derived.popitem(last=False)
@@ -132,7 +132,7 @@ class _State:
             if found is None:
                 return None
             self.derived.move_to_end(key)
-            return found[0]
+        return found[0].frame
 
     def carry_derived(self, old: _State) -> None:
         """``old``'s derived frames brought to these frames by applying the delta to
@@ -150,9 +150,24 @@ class _State:
             return  # derived again on first use, with the new scores' inputs
         with old.lock:
             carried = list(old.derived.items())
-        for key, (frame, derive) in carried:
+        for key, (layers, derive) in carried:
             changed = FrameDelta(delta.gone_ids, derive(delta.rows))
-            self.put_derived(key, changed.apply(frame), derive)
+            self.put_derived(key, layers.apply(changed), derive)
+
+    def compact_derived(self) -> None:
+        """Derive again, from the frames' layers, the derived frames whose recent layer
+        has grown (db/frame_layers.py), once the frames themselves are compact: in
+        the refresher, after publication (requests read the old ones meanwhile)."""
+        base = self.frames.llm_layers
+        if base.needs_compaction:
+            return  # the next settled frames will be (the source compacts them)
+        with self.lock:
+            grown = [(k, d) for k, (layers, d) in self.derived.items() if layers.needs_compaction]
+        for key, derive in grown:
+            layers = base.derive(derive)
+            with self.lock:
+                if key in self.derived:  # evicted meanwhile: not brought back
+                    self.derived[key] = (layers, derive)  # same place in the LRU order
 
     def hot(self) -> tuple[list[_Hot], list[_Hot]]:
         """The most recently used results' keys and computations, newest first: those
@@ -254,6 +269,7 @@ class _Cache:
                     (time.monotonic() - started) * 1000,
                 )
                 new.frames = source.settle(new.frames)
+                new.compact_derived()
                 _rewarm(engine, new, later, REWARM_BUDGET_S)
             else:  # nothing that counts changed: keep the results, move the snapshot on
                 old.frames = new.frames
@@ -361,8 +377,9 @@ def derived(engine: Engine, key: tuple[Any, ...], derive: RowWise) -> pl.DataFra
     state = _state(engine)
     found = state.get_derived(key)
     if found is None:
-        found = derive(state.frames.llm)
-        state.put_derived(key, found, derive)
+        layers = state.frames.llm_layers.derive(derive)
+        state.put_derived(key, layers, derive)
+        found = layers.frame
     return found
 
 

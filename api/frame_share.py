@@ -17,10 +17,14 @@ refresh it after every change and hold its own copy. With a shared directory
 * a worker that finds the lock free while serving takes it over and continues
   from the snapshot it maps, so a dead publisher costs no reload.
 
-Layout: ``<dir>/<seq>/{llm,gpu,rows}.arrow`` and ``gone.arrow`` per version,
-``<dir>/current.json`` naming the newest (replaced atomically). Old versions
-are deleted after the next one; a process that still maps one keeps its pages
-until it lets go (POSIX unlink semantics).
+Layout: ``<dir>/<seq>/{settled,recent,gpu,rows}.arrow`` and ``gone.arrow`` per
+version, ``<dir>/current.json`` naming the newest (replaced atomically). The
+LLM frame is written as its two layers (db/frame_layers.py): a version whose
+settled layer is the previous one's (the usual change) hard-links that file
+instead of writing it again, so publishing costs the recent rows, and every
+worker keeps mapping the same settled pages. Old versions are deleted after
+the next one; a process that still maps one keeps its pages until it lets go
+(POSIX unlink semantics).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from typing import Any
 
 import polars as pl
 
-from db.frame_delta import FrameDelta, Frames
+from db.frame_delta import FrameDelta, Frames, Layered
 
 CURRENT = "current.json"
 _KEEP = 2  # published versions kept: the newest and the one workers may still be opening
@@ -51,6 +55,7 @@ class Published:
     scores: str
     changed_rows: int
     previous: str | None  # the version its delta applies to (None: a full load)
+    llm_added: int = 0  # rows deltas added to the recent layer (Layered.added)
 
 
 def _map(path: Path) -> pl.DataFrame:
@@ -71,6 +76,9 @@ class FrameShare:
         root.mkdir(parents=True, exist_ok=True)
         self._lock: Any = None  # the open lock file while this process publishes
         self._seen: tuple[int, int] | None = None  # current.json's (mtime_ns, inode) read
+        # The settled layer this process last published and its file: reused by the
+        # next version while the layer is the same object (a delta left it alone).
+        self._settled: tuple[pl.DataFrame, Path] | None = None
 
     @property
     def leads(self) -> bool:
@@ -99,7 +107,7 @@ class FrameShare:
         seq = self._next_seq()
         staging = self.root / f".{seq}.tmp"
         staging.mkdir()
-        frames.llm.write_ipc(staging / "llm.arrow", compression="uncompressed")
+        self._write_layers(frames.llm_layers, staging)
         frames.gpu.write_ipc(staging / "gpu.arrow", compression="uncompressed")
         delta = frames.llm_delta
         if delta is not None:
@@ -113,12 +121,23 @@ class FrameShare:
             scores=frames.scores,
             changed_rows=frames.changed_rows,
             previous=frames.previous if delta is not None else None,
+            llm_added=frames.llm_layers.added,
         )
         tmp = self.root / f".{CURRENT}.tmp"
         tmp.write_text(json.dumps(published.__dict__))
         os.replace(tmp, self.root / CURRENT)
         self._prune(seq)
-        return self.open(published, with_delta=delta is not None)
+        opened = self.open(published, with_delta=delta is not None)
+        self._settled = (opened.llm_layers.settled, self.root / str(seq) / "settled.arrow")
+        return opened
+
+    def _write_layers(self, layers: Layered, folder: Path) -> None:
+        last = self._settled
+        if last is not None and last[0] is layers.settled and last[1].exists():
+            os.link(last[1], folder / "settled.arrow")
+        else:
+            layers.settled.write_ipc(folder / "settled.arrow", compression="uncompressed")
+        layers.recent.write_ipc(folder / "recent.arrow", compression="uncompressed")
 
     def latest(self) -> Published | None:
         """The newest published version when ``current.json`` changed since the last
@@ -150,7 +169,11 @@ class FrameShare:
             gone = _map(folder / "gone.arrow").to_series()
             delta = FrameDelta(gone, _map(folder / "rows.arrow"))
         return Frames(
-            _map(folder / "llm.arrow"),
+            Layered(
+                _map(folder / "settled.arrow"),
+                _map(folder / "recent.arrow"),
+                published.llm_added,
+            ),
             _map(folder / "gpu.arrow"),
             published.snapshot,
             published.version,

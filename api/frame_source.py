@@ -56,8 +56,9 @@ class DatabaseSource:
         return refresh(engine, old, self.reader)
 
     def settle(self, frames: Frames) -> Frames:
-        frames.llm  # noqa: B018 (the pending LLM frame built here, not in a request)
-        return frames
+        """``frames`` once published to this process's requests: compacted when their
+        recent layer has grown (db/frame_layers.py), off the requests' path."""
+        return frames.compacted() if frames.llm_layers.needs_compaction else frames
 
     def close(self) -> None:
         self.closed = True
@@ -102,13 +103,14 @@ class SharedSource(DatabaseSource):
         if frames is not self._read:
             return frames  # mapped from the share already
         self._read = None
+        frames = super().settle(frames)
         try:
             return self.share.publish(frames)
         except OSError:  # the others keep their version; this process keeps its copy
             log.exception(
                 "could not publish data version %s in %s", frames.version, self.share.root
             )
-            return super().settle(frames)
+            return frames
 
     def close(self) -> None:
         super().close()

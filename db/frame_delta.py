@@ -36,14 +36,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine
 
+from db.frame_layers import FrameDelta, Layered
 from db.frames import (
     GPU_SCHEMA,
     GPU_SQL,
@@ -55,6 +56,8 @@ from db.frames import (
     snapshot_reader,
     with_tiers,
 )
+
+__all__ = ["FrameDelta", "Frames", "Layered", "load", "refresh"]
 
 _SNAPSHOT = re.compile(r"^\d+:\d+:[\d,]*$")
 
@@ -89,33 +92,16 @@ SCORES_SQL = """
 
 
 @dataclass(frozen=True)
-class FrameDelta:
-    """What a refresh changed in the LLM frame: ids whose rows left it (changed or
-    removed versions) and the rows that replace them (re-read, with the same ids)."""
-
-    gone_ids: pl.Series
-    rows: pl.DataFrame
-
-    def apply(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """``frame`` (rows keyed by ``id``, possibly derived row by row) with the delta."""
-        if self.gone_ids.is_empty() and self.rows.is_empty():
-            return frame
-        kept = frame.filter(~pl.col("id").is_in(self.gone_ids.implode()))
-        return pl.concat([kept, self.rows.select(frame.columns)], how="vertical")
-
-
-@dataclass(frozen=True)
 class Frames:
     """Every version of both kinds as of ``snapshot``; ``version`` labels the data.
 
-    ``llm_delta`` is what changed in the LLM frame since version ``previous``.
-    After a refresh (``pending``) the LLM frame is the previous one with that
-    delta applied, built on first use (``llm``): replacing rows copies the whole
-    frame, and results carried by the delta alone (api/curve_cache.py) can be
-    published before anyone needs it.
+    The LLM frame is held in layers (db/frame_layers.py: a refresh copies only
+    the rows it changes); ``llm_delta`` is what changed in it since version
+    ``previous``, so results derived from it row by row can be brought forward
+    by the same delta (api/curve_cache.py).
     """
 
-    base_llm: pl.DataFrame  # the LLM frame, or while pending the one llm_delta applies to
+    llm_layers: Layered
     gpu: pl.DataFrame
     snapshot: str
     version: str
@@ -123,21 +109,15 @@ class Frames:
     changed_rows: int = 0  # rows the delta that made these frames re-read or removed
     llm_delta: FrameDelta | None = None  # since ``previous``; None after a full load
     previous: str | None = None
-    pending: bool = False
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    @property
+    @cached_property
     def llm(self) -> pl.DataFrame:
-        if not self.pending:
-            return self.base_llm
-        with self._lock:
-            if self.pending:
-                assert self.llm_delta is not None
-                # Replaces the previous frame here, so it is freed with the previous
-                # version (a reference kept would hold two copies).
-                object.__setattr__(self, "base_llm", self.llm_delta.apply(self.base_llm))
-                object.__setattr__(self, "pending", False)
-            return self.base_llm
+        """The LLM frame: both layers, one after the other (no copy)."""
+        return self.llm_layers.frame
+
+    def compacted(self) -> Frames:
+        """The same data with the LLM frame's recent rows settled (``needs_compaction``)."""
+        return replace(self, llm_layers=Layered.of(self.llm))
 
 
 @dataclass(frozen=True)
@@ -185,7 +165,7 @@ def load(engine: Engine, reader: Reader | None = None) -> Frames:
         cursor.execute("SET LOCAL enable_nestloop = off")
         llm = with_tiers(arrow_frame(cursor, LLM.sql, LLM.schema))
         gpu = arrow_frame(cursor, GPU.sql, GPU.schema)
-    return Frames(llm, gpu, head.snapshot, head.version, head.scores)
+    return Frames(Layered.of(llm), gpu, head.snapshot, head.version, head.scores)
 
 
 def _snapshot(engine: Engine, reader: Reader | None) -> AbstractContextManager[Any]:
@@ -310,16 +290,16 @@ def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames
             empty = FrameDelta(pl.Series("id", [], dtype=pl.Int64), old.llm.clear())
             version = old.version if head.scores == old.scores else head.version
             return Frames(
-                old.llm, old.gpu, head.snapshot, version, head.scores, 0, empty, old.version
+                old.llm_layers, old.gpu, head.snapshot, version, head.scores, 0, empty, old.version
             )
-        llm = _delta(cursor, LLM, old.llm, old.snapshot)
+        llm = _delta(cursor, LLM, old.llm, old.snapshot).without_unchanged(old.llm_layers)
         gpu = _delta(cursor, GPU, old.gpu, old.snapshot)
     version = head.version
     if version == old.version:  # changed rows under the same newest ids (rare): a new label
         version = _label(version, head.snapshot)
     changed = llm.gone_ids.len() + gpu.gone_ids.len()
     return Frames(
-        old.llm,
+        old.llm_layers.apply(llm),
         gpu.apply(old.gpu),
         head.snapshot,
         version,
@@ -327,5 +307,4 @@ def refresh(engine: Engine, old: Frames, reader: Reader | None = None) -> Frames
         changed,
         llm,
         previous=old.version,
-        pending=True,
     )

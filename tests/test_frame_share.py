@@ -20,6 +20,7 @@ from api.frame_share import FrameShare
 from api.frame_source import SharedSource
 from api.v1_curves import curve_frame
 from costcurve.config.settings import get_settings
+from db.backfill import load_reference_history
 from db.engine import make_engine
 from db.frame_delta import load, refresh
 from db.pipeline import ingest_raw
@@ -158,6 +159,26 @@ def test_a_published_delta_brings_the_previous_version_to_the_new_one(
     assert _sorted(opened.llm_delta.apply(old.llm)).equals(_sorted(new.llm))
     assert _sorted(opened.llm).equals(_sorted(load(engine).llm))
     assert reader.latest() is None  # nothing newer since
+    share.release()
+
+
+def test_a_change_to_open_versions_publishes_the_recent_rows_and_links_the_settled_file(
+    tmp_path: Path, engine: Engine
+) -> None:
+    # The curated reference history has closed versions (settled rows), and a delta
+    # re-reads every reference row: unchanged, they leave the settled layer alone.
+    load_reference_history(engine)
+    share = FrameShare(tmp_path)
+    assert share.lead()
+    old = share.publish(load(engine))
+    assert old.llm_layers.settled.height > 0
+    _ingest(engine, DEEPSEEK, "deepseek")  # new offerings: open versions only
+    new = share.publish(refresh(engine, old))
+    first, second = (tmp_path / str(seq) / "settled.arrow" for seq in (1, 2))
+    assert first.stat().st_ino == second.stat().st_ino  # one file, written once
+    assert first.stat().st_nlink == 2
+    assert new.llm_layers.recent.height > old.llm_layers.recent.height
+    assert _sorted(new.llm).equals(_sorted(load(engine).llm))
     share.release()
 
 
