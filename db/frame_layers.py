@@ -141,9 +141,12 @@ class Layered:
         hits = _positions(settled["id"], delta.gone_ids)
         if not hits.is_empty():
             settled = settled.filter(~pl.col("id").is_in(gone))
+        # One chunk again: ``recent`` is small, and a frame of many chunks (one more per
+        # change) makes every later curve computation over it slower.
         recent = pl.concat(
             [self.recent.filter(~pl.col("id").is_in(gone)), delta.rows.select(self.recent.columns)],
             how="vertical",
+            rechunk=True,
         )
         return Layered(settled, recent, self.added + delta.rows.height)
 

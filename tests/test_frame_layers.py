@@ -56,6 +56,18 @@ def test_a_delta_of_open_versions_reuses_the_settled_layer_as_it_is() -> None:
     assert rows_of(after.frame) == rows_of(expected)
 
 
+def test_the_recent_layer_stays_one_chunk_across_many_deltas() -> None:
+    layers = Layered.of(versions(list(range(1, 11)), closed={1, 2, 3, 4, 5}))
+    for k in range(5):
+        opened = 11 + k
+        layers = layers.apply(
+            delta([opened - 1], versions([opened - 1, opened], closed={opened - 1}))
+        )
+    assert layers.recent.n_chunks() == 1
+    assert layers.recent["id"].n_chunks() == 1
+    assert sorted(layers.frame["id"].to_list()) == list(range(1, 16))
+
+
 def test_a_delta_that_replaces_a_settled_row_copies_that_layer() -> None:
     layers = Layered.of(versions(list(range(1, 11)), closed={1, 2, 3, 4, 5}))
     corrected = versions([2], closed={2}, price=9.0)
