@@ -115,6 +115,14 @@ class Layered:
         )
         return cls(frame[at], frame.filter(~closed))
 
+    @classmethod
+    def of_layers(cls, closed: pl.DataFrame, rest: pl.DataFrame) -> Layered:
+        """The layers of a frame read as its closed versions (sorted by id, or sorted
+        here) and its other rows."""
+        if not closed["id"].is_sorted():
+            closed = closed.sort("id", maintain_order=True)
+        return cls(closed, rest)
+
     @property
     def frame(self) -> pl.DataFrame:
         """Both layers, one after the other (their buffers, not a copy)."""

@@ -242,9 +242,13 @@ def first_row(cursor: Any, sql: str) -> tuple[Any, ...]:
     return pl.DataFrame(cursor.fetch_arrow()).row(0)
 
 
-def arrow_frame(cursor: Any, sql: str, schema: dict[str, Any], only: str = ALL_ROWS) -> Any:
-    """Rows of ``sql`` (narrowed by ``only``) through ADBC's binary COPY, typed."""
-    cursor.execute(_with_horizons(sql, only))
+def arrow_frame(
+    cursor: Any, sql: str, schema: dict[str, Any], only: str = ALL_ROWS, order_by: str = ""
+) -> Any:
+    """Rows of ``sql`` (narrowed by ``only``, sorted by ``order_by``) through ADBC's
+    binary COPY, typed."""
+    order = f" ORDER BY {order_by}" if order_by else ""
+    cursor.execute(_with_horizons(sql, only) + order)
     frame = pl.DataFrame(cursor.fetch_arrow())
     if frame.is_empty():
         frame = pl.DataFrame(schema=dict.fromkeys(schema, pl.String))

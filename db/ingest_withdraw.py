@@ -93,7 +93,12 @@ def _offerings_of(batch: Batch) -> set[int]:
 
 
 def _close_withdrawn(stage: Stage, t: datetime, result: IngestResult) -> set[int]:
-    """Close at ``t`` the versions in effect of offerings the listing lacks (each key once)."""
+    """Close at ``t`` the versions in effect of offerings the listing lacks (each key once).
+
+    The staged rows have no planner statistics on ``offering_id``: as ``NOT EXISTS``
+    the planner could pick a nested loop scanning the stage once per version (5 s
+    instead of 15 ms at 20k offerings, measured); ``NOT IN`` is one hashed set.
+    """
     batch, kind = stage.batch, stage.kind
     o, v, log = kind.offering.name, kind.version.name, kind.log.name
     key_columns = (*kind.key_columns, *kind.offering_extra)
@@ -109,8 +114,8 @@ def _close_withdrawn(stage: Stage, t: datetime, result: IngestResult) -> set[int
             FROM {v} v JOIN {o} o ON o.id = v.offering_id
             WHERE o.source = :source AND v.valid_from < :t
               AND (v.valid_to IS NULL OR v.valid_to > :t)
-              AND NOT EXISTS (SELECT 1 FROM {stage.name} s
-                              WHERE s.offering_id = v.offering_id AND s.observed_at = :t)
+              AND v.offering_id NOT IN (SELECT s.offering_id FROM {stage.name} s
+                                        WHERE s.observed_at = :t AND s.offering_id IS NOT NULL)
             """
         ),
         {"source": batch.source, "t": t},

@@ -90,7 +90,11 @@ class PipelineRun(SQLModel, table=True):
 
 
 class LlmOffering(SQLModel, table=True):
-    """What is sold: one (source, provider, model id, variant, context tier, modality)."""
+    """What is sold: one (source, provider, model id, variant, context tier, modality).
+
+    Stored with half of each page free (migration 0015): a scrape moves every listed
+    offering's ``last_seen_at``, and free room makes that a HOT update.
+    """
 
     __tablename__ = "llm_offering"
     __table_args__ = (

@@ -150,3 +150,15 @@ def test_the_recent_layer_needs_compaction_past_its_share_of_the_settled_one(
     assert not compacted.needs_compaction
     assert compacted.settled.height == 10
     assert rows_of(compacted.frame) == rows_of(grown.frame)
+
+
+def test_layers_read_apart_are_the_layers_of_the_whole_frame() -> None:
+    frame = versions([5, 3, 9, 1, 7], closed={3, 9, 1})
+    closed, rest = (
+        frame.filter(pl.col("valid_to").is_not_null()),
+        frame.filter(pl.col("valid_to").is_null()),
+    )
+    layers = Layered.of_layers(closed, rest)
+    whole = Layered.of(frame)
+    assert layers.settled.equals(whole.settled)
+    assert layers.recent.equals(whole.recent)

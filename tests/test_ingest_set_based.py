@@ -167,3 +167,27 @@ def test_the_fast_path_gives_the_rules_versions_counts_and_changes(
     assert (check.superseded, check.new_versions, check.closed_versions) == (0, 0, 0)
     assert check.changes == []
     assert _believed(engine) == believed
+
+
+def test_a_sighting_of_every_listed_offering_rewrites_no_offering_index(engine: Engine) -> None:
+    # Migration 0015 leaves room on each offering page: moving last_seen_at is a HOT
+    # update (the row stays on its page, no index entry is written). Enough offerings
+    # to fill pages, so that a full page would show.
+    listed = [price(f"vendor/model-{i}", "1", T0) for i in range(600)]
+    _ingest(engine, listed)
+    with engine.begin() as conn:
+        ensure_source(conn, SourceRow(SOURCE, "llm_price", listing_complete=True))
+        ingest(
+            conn,
+            SOURCE,
+            [p.model_copy(update={"observed_at": T1}) for p in listed],
+            listing_complete=True,
+        )
+        updated, hot = conn.execute(
+            text(
+                "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                "WHERE relname = 'llm_offering'"
+            )
+        ).one()
+    assert updated == len(listed)
+    assert hot == updated
