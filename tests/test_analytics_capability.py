@@ -85,6 +85,35 @@ def test_models_without_membership_are_in_no_tier() -> None:
     assert apply_membership(_versions(), intervals)["model"].to_list() == ["n"]
 
 
+def test_re_tiered_versions_keep_the_order_of_the_versions() -> None:
+    # Layered frames (db/frame_layers.py) derive their settled rows sorted by id and
+    # rely on the derivation keeping that order.
+    n = 2_000
+    models = ["m", "n", "o"]
+    versions = pl.DataFrame(
+        {
+            "id": list(range(n)),
+            "model": [models[(i * 7) % 3] for i in range(n)],
+            "valid_from": [_utc(2024, 1, 1)] * n,
+            "valid_to": [None] * n,
+        },
+        schema_overrides={"valid_to": pl.Datetime("us", "UTC")},
+    )
+    intervals = pl.DataFrame(
+        {
+            "model": ["o", "n", "m", "m"],
+            "tier": ["good", "good", "frontier", "strong"],
+            "tier_source": ["score"] * 4,
+            "valid_from": [_utc(2024, 1, 1)] * 3 + [_utc(2024, 6, 1)],
+            "valid_to": [None, None, _utc(2024, 6, 1), None],
+        },
+        schema_overrides={"valid_to": pl.Datetime("us", "UTC")},
+    )
+    tiered = apply_membership(versions, intervals)
+    assert tiered.height == n + sum(1 for i in range(n) if models[(i * 7) % 3] == "m")
+    assert tiered["id"].is_sorted()
+
+
 def test_threshold_membership_starts_when_a_qualifying_score_is_released() -> None:
     scores = pl.DataFrame(
         {
