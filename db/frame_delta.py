@@ -46,14 +46,13 @@ from sqlalchemy import Engine
 
 from db.frame_layers import FrameDelta, Layered
 from db.frames import (
-    GPU_SCHEMA,
-    GPU_SQL,
-    LLM_SCHEMA,
-    LLM_SQL,
+    GPU_READ,
+    LLM_READ,
     Reader,
-    arrow_frame,
+    VersionRead,
     first_row,
     snapshot_reader,
+    version_frame,
     with_tiers,
 )
 
@@ -67,9 +66,7 @@ class Kind:
     """One version table as the frames read it."""
 
     version: str  # version table
-    offering: str  # offering table
-    sql: str
-    schema: dict[str, Any]
+    read: VersionRead
     llm: bool
 
     @property
@@ -78,8 +75,8 @@ class Kind:
         return f"{self.version}_id"
 
 
-LLM = Kind("llm_price_version", "llm_offering", LLM_SQL, LLM_SCHEMA, llm=True)
-GPU = Kind("gpu_rate_version", "gpu_offering", GPU_SQL, GPU_SCHEMA, llm=False)
+LLM = Kind("llm_price_version", LLM_READ, llm=True)
+GPU = Kind("gpu_rate_version", GPU_READ, llm=False)
 
 
 # Which scores are imported: their count and newest import (microseconds since the
@@ -165,9 +162,9 @@ def load(engine: Engine, reader: Reader | None = None) -> Frames:
         cursor.execute("SET LOCAL enable_nestloop = off")
         # The two layers read apart, the settled one sorted by PostgreSQL: layering
         # one frame in memory would hold it and a sorted copy at once.
-        settled = with_tiers(arrow_frame(cursor, LLM.sql, LLM.schema, _CLOSED, order_by="v.id"))
-        recent = with_tiers(arrow_frame(cursor, LLM.sql, LLM.schema, f"NOT ({_CLOSED})"))
-        gpu = arrow_frame(cursor, GPU.sql, GPU.schema)
+        settled = with_tiers(version_frame(cursor, LLM.read, _CLOSED, order_by="v.id"))
+        recent = with_tiers(version_frame(cursor, LLM.read, f"NOT ({_CLOSED})"))
+        gpu = version_frame(cursor, GPU.read)
     return Frames(Layered.of_layers(settled, recent), gpu, head.snapshot, head.version, head.scores)
 
 
@@ -221,7 +218,8 @@ def _reread_sql(kind: Kind, snapshot: str) -> str:
         UNION SELECT s.id FROM ({stamped_since_sql(kind.stamp_column, snapshot)}) s
         UNION SELECT p.id FROM changed c JOIN {kind.version} p
           ON p.offering_id = c.offering_id AND p.valid_to = c.valid_from
-        UNION SELECT r.id FROM {kind.version} r JOIN {kind.offering} ro ON ro.id = r.offering_id
+        UNION SELECT r.id FROM {kind.version} r
+          JOIN {kind.read.offering_table} ro ON ro.id = r.offering_id
           WHERE ro.source = 'reference'
     """
 
@@ -259,7 +257,7 @@ def _delta(cursor: Any, kind: Kind, frame: pl.DataFrame, snapshot: str) -> Frame
     ids = pl.DataFrame(cursor.fetch_arrow())["id"].to_list()
     # The ids as a literal: the planner reads each by its primary key.
     listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
-    rows = arrow_frame(cursor, kind.sql, kind.schema, only=f"v.id = ANY('{listed}'::bigint[])")
+    rows = version_frame(cursor, kind.read, only=f"v.id = ANY('{listed}'::bigint[])")
     if kind.llm:
         rows = with_tiers(rows)
     gone = pl.Series("id", sorted(set(ids) | set(removed)), dtype=pl.Int64)

@@ -6,8 +6,9 @@ Two readers of the same queries:
   moves rows with binary COPY and hands polars Arrow columns: timestamps arrive
   as timestamps, nothing is formatted as text and parsed back except money
   (NUMERIC travels as its exact text and becomes Decimal in Rust);
-* ``_copy_frame``: ``COPY ... TO STDOUT`` as CSV into polars (the GPU index
-  inputs; and the baseline ``bench/api_cost_curve.py`` compares against).
+* ``copy_frame``: ``COPY ... TO STDOUT`` as CSV into polars (the GPU index
+  inputs, db/gpu_index_inputs.py; and the baseline ``bench/api_cost_curve.py``
+  compares against).
 
 Every frame row is keyed by its version ``id``, so the cache can replace
 changed versions in place (db/frame_delta.py). Low-cardinality text is
@@ -20,7 +21,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -39,7 +40,8 @@ _FLAGS = ("free", "quarantined")
 # being fresh (last seen + its source's horizon; null while a later version of
 # the offering continues it) and, for a curated reference row, when a live
 # source first listed the same provider and model. ``{only}`` narrows the rows
-# (a delta reads some ids); money is read as its exact text.
+# (a delta reads some ids); money is read as its exact text. The offering's own
+# columns are not read per version (``VersionRead``).
 # A version's successor is the one starting where it ends; (offering_id, valid_from)
 # is unique, so the join adds no rows, and a join lets the planner hash a full
 # load instead of probing the index once per version.
@@ -52,11 +54,10 @@ _FRESH = """
     END
 """
 LLM_SQL = f"""
-    SELECT v.id, v.offering_id, o.source, o.provider, o.provider_model_id,
-           COALESCE(v.model_slug, o.model_slug) AS model,
+    SELECT v.id, v.offering_id, COALESCE(v.model_slug, o.model_slug) AS model,
            v.input_usd_per_mtok::text, v.output_usd_per_mtok::text, v.valid_from, v.valid_to,
            CASE WHEN v.free THEN 1 ELSE 0 END AS free, v.change_kind, v.recorded_at,
-           o.variant, o.context_tier, v.last_seen_at,
+           v.last_seen_at,
            CASE WHEN {LLM_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
            {_FRESH} AS fresh_until,
@@ -95,9 +96,8 @@ LLM_SCHEMA: dict[str, Any] = {
 }
 
 GPU_SQL = f"""
-    SELECT v.id, v.offering_id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region,
-           o.statistic, v.usd_per_gpu_hour::text, v.valid_from, v.valid_to, v.change_kind,
-           v.last_seen_at,
+    SELECT v.id, v.offering_id, v.usd_per_gpu_hour::text, v.valid_from, v.valid_to,
+           v.change_kind, v.last_seen_at,
            CASE WHEN {GPU_NOT_EXCLUDED_SQL} THEN 0 ELSE 1 END
              AS quarantined,
            {_FRESH} AS fresh_until,
@@ -135,6 +135,59 @@ ALL_ROWS = "TRUE"
 _TIME = pl.Datetime("us", "UTC")
 
 
+@dataclass(frozen=True)
+class VersionRead:
+    """How one kind's version frame is read: ``sql`` gives each version's own columns
+    (``schema`` less ``offering_columns``, in order); the offering columns are read
+    once per offering and mapped onto its versions by ``offering_id``. Read per
+    version, the text of a million versions held several copies of itself during a
+    load (1M versions: 112 MB more at the peak, and slower; measured)."""
+
+    sql: str
+    schema: dict[str, Any]  # every column of the frame, in its order
+    offering_table: str
+    offering_columns: tuple[str, ...]
+
+    @property
+    def version_schema(self) -> dict[str, Any]:
+        return {c: t for c, t in self.schema.items() if c not in self.offering_columns}
+
+    @property
+    def offering_schema(self) -> dict[str, Any]:
+        return {"id": pl.Int64} | {c: self.schema[c] for c in self.offering_columns}
+
+    def offering_sql(self, ids: pl.Series) -> str:
+        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
+        columns = ", ".join(self.offering_columns)
+        return (
+            f"SELECT id, {columns} FROM {self.offering_table} WHERE id = ANY('{listed}'::bigint[])"
+        )
+
+    def with_offerings(self, versions: pl.DataFrame, offerings: pl.DataFrame) -> pl.DataFrame:
+        """``versions`` with their offerings' columns, in ``schema`` order."""
+        ids = offerings["id"]
+        return versions.with_columns(
+            pl.col("offering_id")
+            .replace_strict(ids, offerings[c], default=None, return_dtype=offerings[c].dtype)
+            .alias(c)
+            for c in self.offering_columns
+        ).select(list(self.schema))
+
+
+LLM_READ = VersionRead(
+    LLM_SQL,
+    LLM_SCHEMA,
+    "llm_offering",
+    ("source", "provider", "provider_model_id", "variant", "context_tier"),
+)
+GPU_READ = VersionRead(
+    GPU_SQL,
+    GPU_SCHEMA,
+    "gpu_offering",
+    ("source", "provider", "gpu", "gpu_count", "pricing", "region", "statistic"),
+)
+
+
 def _with_horizons(sql: str, only: str = ALL_ROWS) -> str:
     """``sql`` with the per-source horizons written in (COPY takes no bind parameters)."""
     return sql.replace("{horizon}", horizon_seconds_sql()).replace("{only}", only)
@@ -145,7 +198,7 @@ def _csv_schema(schema: dict[str, Any]) -> dict[str, Any]:
     return {c: pl.String if t == pl.Categorical else t for c, t in schema.items()}
 
 
-def _copy_frame(conn: Connection, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+def copy_frame(conn: Connection, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
     """Rows of ``sql`` through CSV text (``COPY ... TO STDOUT``)."""
     buffer = io.BytesIO()
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -255,6 +308,16 @@ def arrow_frame(
     return _typed(frame.rename(dict(zip(frame.columns, schema, strict=True))), schema)
 
 
+def version_frame(
+    cursor: Any, read: VersionRead, only: str = ALL_ROWS, order_by: str = ""
+) -> pl.DataFrame:
+    """A kind's version rows (``arrow_frame``'s ``only`` and ``order_by``), every column."""
+    versions = arrow_frame(cursor, read.sql, read.version_schema, only, order_by)
+    ids = versions["offering_id"].unique().sort()
+    offerings = arrow_frame(cursor, read.offering_sql(ids), read.offering_schema)
+    return read.with_offerings(versions, offerings)
+
+
 def read_frame(conn: Connection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
     """A small query's rows as a frame (column names from the query)."""
     result = conn.execute(text(sql), params)
@@ -288,64 +351,19 @@ def llm_versions(engine: Engine) -> pl.DataFrame:
     Which rows count is ``costcurve.analytics.countable.countable_prices``.
     """
     with snapshot_reader(engine) as cursor:
-        return with_tiers(arrow_frame(cursor, LLM_SQL, LLM_SCHEMA))
+        return with_tiers(version_frame(cursor, LLM_READ))
 
 
 def gpu_versions(engine: Engine) -> pl.DataFrame:
     """Linux GPU rental rates (marketplace aggregates: the minimum only)."""
     with snapshot_reader(engine) as cursor:
-        return arrow_frame(cursor, GPU_SQL, GPU_SCHEMA)  # type: ignore[no-any-return]
+        return version_frame(cursor, GPU_READ)
 
 
 def csv_llm_versions(conn: Connection) -> pl.DataFrame:
     """``llm_versions`` through CSV text: the baseline the bench compares against."""
-    return with_tiers(_copy_frame(conn, LLM_SQL, LLM_SCHEMA))
-
-
-# Index inputs as believed at :believed (see costcurve/analytics/gpu_index.py): versions
-# learned by then, their end only where that was learned by then too, last_seen_at
-# capped there; comparison series (source kind 'comparison') and the non-central
-# aggregates (min, max, percentiles) never enter the index.
-_INDEX_SQL = """
-    SELECT v.id, o.source, o.provider, o.gpu, o.gpu_count, o.pricing, o.region, o.statistic,
-           COALESCE(v.offer_count, 1), v.usd_per_gpu_hour, v.valid_from,
-           CASE WHEN v.closed_recorded_at <= {believed} THEN v.valid_to END,
-           LEAST(v.last_seen_at, {believed})
-    FROM gpu_rate_version_record v JOIN gpu_offering o ON o.id = v.offering_id
-    JOIN source s ON s.slug = o.source
-    WHERE s.kind <> 'comparison' AND (o.os IS NULL OR o.os = 'linux')
-      AND (o.statistic IS NULL OR o.statistic IN ('median', 'avg'))
-      AND v.recorded_at <= {believed} AND v.valid_from < {upper}
-      AND (v.superseded_at IS NULL OR v.superseded_at > {believed})
-      AND (v.valid_to IS NULL OR v.closed_recorded_at > {believed} OR v.valid_to > {lower})
-      AND v.last_seen_at > {lower}::timestamptz - interval '{horizon_s} seconds'
-"""
-_INDEX_SCHEMA = {
-    "version_id": pl.Int64,
-    "source": pl.String,
-    "provider": pl.String,
-    "gpu": pl.String,
-    "gpu_count": pl.Int64,
-    "pricing": pl.String,
-    "region": pl.String,
-    "statistic": pl.String,
-    "offer_count": pl.Int64,
-    "usd_per_gpu_hour": MONEY,
-    "valid_from": pl.String,
-    "valid_to": pl.String,
-    "last_seen_at": pl.String,
-}
-
-
-def gpu_index_inputs(
-    conn: Connection, *, believed_at: datetime, lower: datetime, upper: datetime, horizon_s: int
-) -> pl.DataFrame:
-    """GPU rate versions that can contribute to an index print in [lower, upper)."""
-
-    def lit(t: datetime) -> str:
-        return f"'{t.astimezone(UTC).isoformat()}'::timestamptz"
-
-    sql = _INDEX_SQL.format(
-        believed=lit(believed_at), lower=lit(lower), upper=lit(upper), horizon_s=int(horizon_s)
-    )
-    return _copy_frame(conn, sql, _INDEX_SCHEMA)
+    read = LLM_READ
+    versions = copy_frame(conn, read.sql, read.version_schema)
+    ids = versions["offering_id"].unique().sort()
+    offerings = copy_frame(conn, read.offering_sql(ids), read.offering_schema)
+    return with_tiers(read.with_offerings(versions, offerings))

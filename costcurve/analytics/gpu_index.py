@@ -1,6 +1,6 @@
 """The costcurve GPU price index: one print per GPU, tenor, segment and period.
 
-Pure functions over a frame of GPU rate versions (``db.frames.gpu_index_inputs``);
+Pure functions over a frame of GPU rate versions (``db.gpu_index_inputs.gpu_index_inputs``);
 docs/gpu-index.md states every rule and parameter and is versioned with
 :data:`METHOD_VERSION`. In order:
 

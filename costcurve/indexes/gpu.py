@@ -32,7 +32,6 @@ from costcurve.analytics.gpu_index import (
     compute_prints,
 )
 from costcurve.core.jsonenc import dumps
-from db.frames import gpu_index_inputs
 from db.gpu_index import (
     KEY_COLUMNS,
     PrintKey,
@@ -42,6 +41,7 @@ from db.gpu_index import (
     store_prints,
     stored_prints,
 )
+from db.gpu_index_inputs import gpu_index_inputs
 
 
 @dataclass
