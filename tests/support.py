@@ -102,3 +102,14 @@ def ingest_captures(engine: object, captures: list[tuple[str, str]] = API_CAPTUR
     for source, stem in captures:
         [path] = [p for p in fixture_files(source) if p and stem in p.name]
         ingest_raw(engine, source, path.read_bytes(), observed_at=observed_at_for(path))  # type: ignore[arg-type]
+
+
+def close_served(engine: object) -> None:
+    """Close an engine used as one API process uses it: its frame source (reader
+    connection, share lock) first, then its pool."""
+    from api import curve_cache
+
+    source = curve_cache._cache(engine).source  # type: ignore[arg-type]
+    if source is not None:
+        source.close()
+    engine.dispose()  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from db.backfill import load_reference_history
 from db.engine import make_engine
 from db.frame_delta import load
 from db.pipeline import ingest_raw
-from tests.support import FIXTURES, observed_at_for, require_shared
+from tests.support import FIXTURES, close_served, observed_at_for, require_shared
 
 GEMINI = FIXTURES / "google" / "gemini_pricing_jina_md_2026-05-07.md"
 DEEPSEEK = FIXTURES / "deepseek" / "api-docs_quick_start_pricing_2026-05-08.html"
@@ -36,10 +36,7 @@ def served(db_url: str) -> Iterator[Engine]:
     """An engine as one API process uses it (its own cache), closed afterwards."""
     engine = make_engine(db_url)
     yield engine
-    source = curve_cache._cache(engine).source
-    if source is not None:
-        source.close()
-    engine.dispose()
+    close_served(engine)
 
 
 def _state_at(engine: Engine, target: str) -> curve_cache._State:
@@ -77,8 +74,5 @@ def test_grown_layers_are_compacted_after_publication_and_answer_as_a_full_load(
     try:
         assert curve_frame(served, QUERY).equals(curve_frame(alone, QUERY))
     finally:
-        source = curve_cache._cache(alone).source
-        if source is not None:
-            source.close()
-        alone.dispose()
+        close_served(alone)
     assert not before.is_empty()

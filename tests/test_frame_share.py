@@ -20,11 +20,12 @@ from api.frame_share import FrameShare
 from api.frame_source import SharedSource
 from api.v1_curves import curve_frame
 from costcurve.config.settings import get_settings
+from db import frame_layers
 from db.backfill import load_reference_history
 from db.engine import make_engine
 from db.frame_delta import load, refresh
 from db.pipeline import ingest_raw
-from tests.support import FIXTURES, observed_at_for, require_shared
+from tests.support import FIXTURES, close_served, observed_at_for, require_shared
 
 GEMINI = [
     FIXTURES / "google" / f"gemini_pricing_jina_md_{d}.md" for d in ("2026-05-07", "2026-06-05")
@@ -68,10 +69,7 @@ def workers(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     engines = [make_engine(db_url), make_engine(db_url)]
     yield engines
     for engine in engines:
-        source = curve_cache._cache(engine).source
-        if source is not None:
-            source.close()
-        engine.dispose()
+        close_served(engine)
     get_settings.cache_clear()
 
 
@@ -117,10 +115,7 @@ def test_a_change_reaches_every_worker_and_their_carried_curves_match_a_full_loa
         assert curve_frame(second, QUERY).equals(curve_frame(alone, QUERY))
         assert not isinstance(curve_cache._cache(alone).source, SharedSource)
     finally:
-        source = curve_cache._cache(alone).source
-        if source is not None:
-            source.close()
-        alone.dispose()
+        close_served(alone)
     assert not before.is_empty()
 
 
@@ -205,3 +200,38 @@ def test_the_share_keeps_the_newest_versions_only(tmp_path: Path, engine: Engine
     FrameShare.clear(tmp_path)
     assert share.newest() is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "publisher.lock"]
+
+
+def test_the_publisher_writes_a_new_version_before_settling_and_again_once_compacted(
+    tmp_path: Path, engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(frame_layers, "COMPACT_MIN_ROWS", 0)  # every grown layer compacts
+    load_reference_history(engine)
+    _ingest(engine, GEMINI[0], "google")
+    served = [make_engine(db_url), make_engine(db_url)]
+    leader, follower = (SharedSource(e, tmp_path) for e in served)
+    try:
+        old = leader.first(served[0])
+        assert leader.share.leads
+        followed = follower.first(served[1])
+        _ingest(engine, GEMINI[1], "google")
+        new = leader.next(served[0], old)
+        assert new is not None
+        newest = leader.share.newest()
+        assert newest is not None
+        assert newest.version == new.version  # the others can start on it now
+        opened = follower.next(served[1], followed)
+        assert opened is not None
+        assert opened.version == new.version
+        assert opened.llm_layers.needs_compaction  # as published: not compacted yet
+        settled = leader.settle(new)
+        assert (new.llm_layers.added > 0, settled.llm_layers.added) == (True, 0)  # compacted
+        again = leader.share.newest()
+        assert again is not None
+        assert (again.version, again.folder != newest.folder) == (new.version, True)
+        assert follower.next(served[1], opened) is None  # the same data version
+        assert _sorted(settled.llm).equals(_sorted(load(engine).llm))
+    finally:
+        for source, e in zip((leader, follower), served, strict=True):
+            source.close()
+            e.dispose()
