@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import Engine
@@ -60,6 +61,24 @@ def timed_ingest(engine: Engine, observations: list[LlmPrice]) -> tuple[float, d
     return time.perf_counter() - start, result.counts()
 
 
+def _timed_copy_into(
+    dsn: str, ddl: str, table: str, columns: list[str], rows: list[tuple[Any, ...]]
+) -> float:
+    """Seconds to COPY ``rows`` (values of ``columns``) into ``table``, created by
+    ``ddl`` and emptied first, committed."""
+    with psycopg.connect(dsn) as conn:
+        conn.execute(ddl)
+        conn.execute(f"TRUNCATE {table}")
+        conn.commit()
+        start = time.perf_counter()
+        copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+        return time.perf_counter() - start
+
+
 def timed_copy(dsn: str, observations: list[LlmPrice]) -> float:
     rows = [
         (
@@ -76,20 +95,15 @@ def timed_copy(dsn: str, observations: list[LlmPrice]) -> float:
         )
         for o in observations
     ]
-    with psycopg.connect(dsn) as conn:
-        conn.execute(
-            "CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline (source text, provider text, "
-            "provider_model_id text, variant text, context_tier text, modality text, "
-            "input numeric, output numeric, cached numeric, observed_at timestamptz)"
-        )
-        conn.execute("TRUNCATE copy_baseline")
-        conn.commit()
-        start = time.perf_counter()
-        with conn.cursor() as cur, cur.copy("COPY copy_baseline FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        conn.commit()
-        return time.perf_counter() - start
+    typed = dict.fromkeys(("source", "provider", "provider_model_id", "variant"), "text")
+    typed |= dict.fromkeys(("context_tier", "modality"), "text")
+    typed |= dict.fromkeys(("input", "output", "cached"), "numeric") | {
+        "observed_at": "timestamptz"
+    }
+    definition = ", ".join(f"{c} {t}" for c, t in typed.items())
+    ddl = f"CREATE UNLOGGED TABLE IF NOT EXISTS copy_baseline ({definition})"
+    columns = list(typed)
+    return _timed_copy_into(dsn, ddl, "copy_baseline", columns, rows)
 
 
 def timed_log_copy(dsn: str, observations: list[LlmPrice]) -> float:
@@ -104,19 +118,8 @@ def timed_log_copy(dsn: str, observations: list[LlmPrice]) -> float:
         rows.append(
             (i + 1, o.observed_at, o.observed_at, *values, None, "observed", None, o.source_url, at)
         )
-    with psycopg.connect(dsn) as conn:
-        conn.execute(f"CREATE TABLE IF NOT EXISTS log_baseline (LIKE {LLM.log.name} INCLUDING ALL)")
-        conn.execute("TRUNCATE log_baseline")
-        conn.commit()
-        start = time.perf_counter()
-        with (
-            conn.cursor() as cur,
-            cur.copy(f"COPY log_baseline ({', '.join(columns)}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        conn.commit()
-        return time.perf_counter() - start
+    ddl = f"CREATE TABLE IF NOT EXISTS log_baseline (LIKE {LLM.log.name} INCLUDING ALL)"
+    return _timed_copy_into(dsn, ddl, "log_baseline", columns, rows)
 
 
 def main() -> None:

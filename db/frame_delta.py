@@ -50,9 +50,11 @@ from db.frames import (
     LLM_READ,
     Reader,
     VersionRead,
+    any_id,
     first_row,
     snapshot_reader,
     version_frame,
+    version_frames,
     with_tiers,
 )
 
@@ -153,6 +155,10 @@ def _label(*parts: object) -> str:
     return hashlib.sha256("|".join(str(x) for x in parts).encode()).hexdigest()[:16]
 
 
+# A settled version (db/frame_layers.py): closed when read.
+_CLOSED = "v.valid_to IS NOT NULL"
+
+
 def load(engine: Engine, reader: Reader | None = None) -> Frames:
     """Every version, read in one snapshot."""
     with _snapshot(engine, reader) as cursor:
@@ -162,14 +168,12 @@ def load(engine: Engine, reader: Reader | None = None) -> Frames:
         cursor.execute("SET LOCAL enable_nestloop = off")
         # The two layers read apart, the settled one sorted by PostgreSQL: layering
         # one frame in memory would hold it and a sorted copy at once.
-        settled = with_tiers(version_frame(cursor, LLM.read, _CLOSED, order_by="v.id"))
-        recent = with_tiers(version_frame(cursor, LLM.read, f"NOT ({_CLOSED})"))
+        settled, recent = (
+            with_tiers(f)
+            for f in version_frames(cursor, LLM.read, (_CLOSED, "v.id"), (f"NOT ({_CLOSED})", ""))
+        )
         gpu = version_frame(cursor, GPU.read)
     return Frames(Layered.of_layers(settled, recent), gpu, head.snapshot, head.version, head.scores)
-
-
-# A settled version (db/frame_layers.py): closed when read.
-_CLOSED = "v.valid_to IS NOT NULL"
 
 
 def _snapshot(engine: Engine, reader: Reader | None) -> AbstractContextManager[Any]:
@@ -255,9 +259,7 @@ def _delta(cursor: Any, kind: Kind, frame: pl.DataFrame, snapshot: str) -> Frame
         reread += " UNION SELECT unnest(ARRAY[" + ", ".join(str(int(i)) for i in extra) + "])"
     cursor.execute(reread)
     ids = pl.DataFrame(cursor.fetch_arrow())["id"].to_list()
-    # The ids as a literal: the planner reads each by its primary key.
-    listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
-    rows = version_frame(cursor, kind.read, only=f"v.id = ANY('{listed}'::bigint[])")
+    rows = version_frame(cursor, kind.read, only=f"v.id = {any_id(ids)}")
     if kind.llm:
         rows = with_tiers(rows)
     gone = pl.Series("id", sorted(set(ids) | set(removed)), dtype=pl.Int64)

@@ -19,7 +19,7 @@ boundary.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -133,6 +133,13 @@ GPU_SCHEMA: dict[str, Any] = {
 }
 ALL_ROWS = "TRUE"
 _TIME = pl.Datetime("us", "UTC")
+Rows = Callable[[str, dict[str, Any]], pl.DataFrame]  # (sql, schema) -> typed rows
+
+
+def any_id(ids: Iterable[int]) -> str:
+    """SQL ``ANY`` of the ids as one array literal (the planner reads each by its key;
+    no bind parameters: COPY takes none)."""
+    return "ANY('{" + ",".join(str(int(i)) for i in ids) + "}'::bigint[])"
 
 
 @dataclass(frozen=True)
@@ -157,11 +164,20 @@ class VersionRead:
         return {"id": pl.Int64} | {c: self.schema[c] for c in self.offering_columns}
 
     def offering_sql(self, ids: pl.Series) -> str:
-        listed = "{" + ",".join(str(int(i)) for i in ids) + "}"
         columns = ", ".join(self.offering_columns)
-        return (
-            f"SELECT id, {columns} FROM {self.offering_table} WHERE id = ANY('{listed}'::bigint[])"
+        return f"SELECT id, {columns} FROM {self.offering_table} WHERE id = {any_id(ids)}"
+
+    def assemble(self, parts: list[pl.DataFrame], read_rows: Rows) -> list[pl.DataFrame]:
+        """Each frame of version rows in ``parts`` with its offerings' columns, the
+        offerings of all of them read once (``read_rows(sql, schema)``), or not at all
+        when there are no versions."""
+        ids = pl.concat([p["offering_id"] for p in parts]).unique().sort()
+        offerings = (
+            read_rows(self.offering_sql(ids), self.offering_schema)
+            if not ids.is_empty()
+            else pl.DataFrame(schema=self.offering_schema)
         )
+        return [self.with_offerings(p, offerings) for p in parts]
 
     def with_offerings(self, versions: pl.DataFrame, offerings: pl.DataFrame) -> pl.DataFrame:
         """``versions`` with their offerings' columns, in ``schema`` order."""
@@ -308,14 +324,19 @@ def arrow_frame(
     return _typed(frame.rename(dict(zip(frame.columns, schema, strict=True))), schema)
 
 
+def version_frames(cursor: Any, read: VersionRead, *parts: tuple[str, str]) -> list[pl.DataFrame]:
+    """A kind's version rows, every column, per part (``arrow_frame``'s ``only`` and
+    ``order_by``), in one snapshot's cursor."""
+    versions = [arrow_frame(cursor, read.sql, read.version_schema, o, by) for o, by in parts]
+    return read.assemble(versions, lambda sql, schema: arrow_frame(cursor, sql, schema))
+
+
 def version_frame(
     cursor: Any, read: VersionRead, only: str = ALL_ROWS, order_by: str = ""
 ) -> pl.DataFrame:
     """A kind's version rows (``arrow_frame``'s ``only`` and ``order_by``), every column."""
-    versions = arrow_frame(cursor, read.sql, read.version_schema, only, order_by)
-    ids = versions["offering_id"].unique().sort()
-    offerings = arrow_frame(cursor, read.offering_sql(ids), read.offering_schema)
-    return read.with_offerings(versions, offerings)
+    [frame] = version_frames(cursor, read, (only, order_by))
+    return frame
 
 
 def read_frame(conn: Connection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
@@ -362,8 +383,9 @@ def gpu_versions(engine: Engine) -> pl.DataFrame:
 
 def csv_llm_versions(conn: Connection) -> pl.DataFrame:
     """``llm_versions`` through CSV text: the baseline the bench compares against."""
-    read = LLM_READ
-    versions = copy_frame(conn, read.sql, read.version_schema)
-    ids = versions["offering_id"].unique().sort()
-    offerings = copy_frame(conn, read.offering_sql(ids), read.offering_schema)
-    return with_tiers(read.with_offerings(versions, offerings))
+
+    def read_rows(sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+        return copy_frame(conn, sql, schema)
+
+    [frame] = LLM_READ.assemble([read_rows(LLM_READ.sql, LLM_READ.version_schema)], read_rows)
+    return with_tiers(frame)

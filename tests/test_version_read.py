@@ -35,3 +35,22 @@ def test_the_offering_query_names_the_ids_and_the_offering_columns() -> None:
     sql = LLM_READ.offering_sql(pl.Series([3, 1]))
     assert sql.startswith("SELECT id, source, provider, provider_model_id, variant, context_tier")
     assert "ANY('{3,1}'::bigint[])" in sql
+
+
+def test_several_parts_read_their_offerings_once_and_none_without_versions() -> None:
+    queries: list[str] = []
+    offerings = pl.DataFrame({"id": [7, 8], "provider": ["a", "b"]})
+
+    def read_rows(sql: str, schema: dict[str, object]) -> pl.DataFrame:
+        queries.append(sql)
+        return offerings
+
+    closed = pl.DataFrame({"id": [1], "offering_id": [8], "price": [10]})
+    open_ = pl.DataFrame({"id": [2], "offering_id": [7], "price": [20]})
+    first, second = READ.assemble([closed, open_], read_rows)
+    assert (first["provider"].to_list(), second["provider"].to_list()) == (["b"], ["a"])
+    assert len(queries) == 1
+    assert "ANY('{7,8}'::bigint[])" in queries[0]
+    [empty] = READ.assemble([closed.clear()], read_rows)
+    assert len(queries) == 1  # no versions: no offering query
+    assert empty.columns == list(READ.schema)
